@@ -1,0 +1,59 @@
+# Rampart. The two commands in README.md: `make run` and `make test`.
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(CURDIR)/.tools:$(PATH)
+export GOFLAGS ?= -buildvcs=true
+
+GO          ?= go
+VERSION     := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS     := -X main.version=$(VERSION)
+BIN         := bin/rampart
+DEMO_CONFIG ?= examples/demo.yaml
+FUZZTIME    ?= 5s
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: all deps deps-build build run test vet lint nodpdk unit fuzz-smoke bench clean
+
+all: build
+
+# Installs what is missing (apt packages, Go modules); a no-op when all is there.
+deps:
+	scripts/install-deps.sh test
+	$(GO) mod download
+
+deps-build:
+	scripts/install-deps.sh build
+	$(GO) mod download
+
+build: deps-build
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/rampart
+
+# The sensor on the built-in demo traffic (no NIC needed); Ctrl-C stops it.
+run: build
+	$(BIN) sensor --config $(DEMO_CONFIG)
+
+# Every check CI runs.
+test: deps vet lint nodpdk unit fuzz-smoke
+
+vet:
+	$(GO) vet ./...
+	$(GO) vet -tags nodpdk ./...
+
+.tools/staticcheck:
+	GOBIN=$(CURDIR)/.tools $(GO) install $(STATICCHECK)
+
+lint: .tools/staticcheck
+	.tools/staticcheck ./...
+
+# The project must build, and its DPDK-free parts pass, without DPDK.
+nodpdk:
+	$(GO) build -tags nodpdk ./...
+
+unit:
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+# Each fuzz target for FUZZTIME beyond its checked-in corpus (which `unit` runs).
+fuzz-smoke:
+	FUZZTIME=$(FUZZTIME) scripts/fuzz-smoke.sh
+
+clean:
+	rm -rf bin .tools

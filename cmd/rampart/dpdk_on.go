@@ -1,0 +1,5 @@
+//go:build !nodpdk
+
+package main
+
+const dpdkSupport = "built in"

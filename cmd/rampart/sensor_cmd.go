@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rampartnet/rampart/internal/config"
+	"github.com/rampartnet/rampart/internal/lifecycle"
+)
+
+func newSensorCmd(g *globals) *cobra.Command {
+	var path string
+	cmd := &cobra.Command{
+		Use:   "sensor --config FILE",
+		Short: "Run the sensor until SIGINT or SIGTERM",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(path)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			comps, failed, err := buildSensor(ctx, g.log, cfg)
+			if err != nil {
+				return err
+			}
+			g.log.Info().Str("sensor_id", cfg.SensorID).Str("version", version).Msg("sensor starting")
+			err = lifecycle.Run(ctx, g.log, comps, failed, func() {
+				g.log.Info().Int("components", len(comps)).Msg("sensor running")
+			})
+			if err != nil {
+				g.log.Error().Err(err).Msg("sensor stopped with errors")
+				return err
+			}
+			g.log.Info().Msg("sensor stopped")
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&path, "config", "", "configuration file (YAML)")
+	_ = cmd.MarkFlagRequired("config")
+	return cmd
+}
+
+// buildSensor creates the components in start order.
+func buildSensor(_ context.Context, _ any, _ *config.Config) ([]lifecycle.Named, <-chan error, error) {
+	return nil, make(chan error), nil
+}

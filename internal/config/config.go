@@ -1,0 +1,95 @@
+// Package config is the root of Rampart's configuration: one YAML file whose
+// top-level sections each belong to one component, which owns their defaults
+// and validation. Only cmd/ and this package see every section.
+package config
+
+import (
+	"net/netip"
+
+	"github.com/rampartnet/rampart/analytics"
+	"github.com/rampartnet/rampart/bgp"
+	"github.com/rampartnet/rampart/internal/validate"
+	"github.com/rampartnet/rampart/sensor/hostgroup"
+)
+
+// Config is the whole file.
+type Config struct {
+	SensorID   string             `yaml:"sensor_id"`
+	Networks   []netip.Prefix     `yaml:"networks"`  // monitored (own) networks: decide direction, bound mitigation
+	Whitelist  []netip.Prefix     `yaml:"whitelist"` // never mitigated
+	Hostgroups []hostgroup.Config `yaml:"hostgroups"`
+	BGP        bgp.Config         `yaml:"bgp"`
+	Snapshots  analytics.Config   `yaml:"snapshots"`
+}
+
+// Default is every default; an operator's file overrides what it names.
+func Default() Config {
+	return Config{
+		SensorID:   "rampart",
+		Hostgroups: []hostgroup.Config{hostgroup.Default()},
+		BGP:        bgp.DefaultConfig(),
+		Snapshots:  analytics.DefaultConfig(),
+	}
+}
+
+// fillDefaults completes list elements, which YAML decodes from zero values.
+func (c *Config) fillDefaults() {
+	hasDefault := false
+	for i := range c.Hostgroups {
+		g := &c.Hostgroups[i]
+		if g.Action == "" {
+			g.Action = hostgroup.ActionFlowSpec
+		}
+		hasDefault = hasDefault || g.Name == hostgroup.DefaultName
+	}
+	if !hasDefault {
+		c.Hostgroups = append(c.Hostgroups, hostgroup.Default())
+	}
+	c.BGP.FillDefaults()
+}
+
+// Validate reports every problem in the configuration at once.
+func (c *Config) Validate(p validate.Path) {
+	if c.SensorID == "" {
+		p.Fieldf("sensor_id", "must not be empty")
+	}
+	if len(c.Networks) == 0 {
+		p.Fieldf("networks", "must list at least one monitored prefix, got none")
+	}
+	for i, pfx := range c.Networks {
+		hostgroup.ValidPrefix(p.At("networks").Index(i), pfx)
+	}
+	for i, pfx := range c.Whitelist {
+		hostgroup.ValidPrefix(p.At("whitelist").Index(i), pfx)
+	}
+	hostgroup.ValidateAll(p.At("hostgroups"), c.Hostgroups)
+	for i, g := range c.Hostgroups {
+		gp := p.At("hostgroups").Index(i)
+		if g.Name == hostgroup.DefaultName {
+			if len(g.Prefixes) > 0 {
+				gp.Fieldf("prefixes", "must be empty for the %q group (it holds every other host), got %d prefixes", hostgroup.DefaultName, len(g.Prefixes))
+			}
+			continue
+		}
+		if len(g.Prefixes) == 0 {
+			gp.Fieldf("prefixes", "must list at least one prefix, got none")
+		}
+		for k, pfx := range g.Prefixes {
+			if pfx.IsValid() && !c.monitored(pfx) {
+				gp.At("prefixes").Index(k).Errorf("not inside any monitored network, got %s", pfx)
+			}
+		}
+	}
+	c.BGP.Validate(p.At("bgp"))
+	c.Snapshots.Validate(p.At("snapshots"))
+}
+
+// monitored reports whether pfx lies inside one of the monitored networks.
+func (c *Config) monitored(pfx netip.Prefix) bool {
+	for _, n := range c.Networks {
+		if n.Bits() <= pfx.Bits() && n.Contains(pfx.Addr()) {
+			return true
+		}
+	}
+	return false
+}
