@@ -1,0 +1,87 @@
+package aggregate
+
+import (
+	"github.com/rampartnet/rampart/sensor/hosts"
+)
+
+// host is one tracked host. The window itself lives in the tick logs; a host
+// keeps only the running sums over it, so an idle host costs nothing per tick.
+type host struct {
+	key      hosts.Key
+	totals   [NumDirs]hosts.Counters // since first seen
+	sum      sums                    // over the window
+	peak     counts                  // highest window sums since the peak epoch
+	maxPeak  counts                  // highest window sums since first seen
+	lastTick int64                   // last tick with traffic
+	mark     int64                   // last tick this host was in the changed list
+	entry    uint32                  // its entry in the open tick's log, when lastTick is the open tick
+	epoch    uint32                  // peak epoch the peak belongs to
+	groups   [MaxPartitions]uint16   // group per partition, resolved when first seen
+}
+
+// HostView reads one host in place. It is valid only inside the callback
+// that received it; copy what you keep (Stats does).
+type HostView struct {
+	h *host
+	a *Aggregator
+}
+
+// Key is the host's address.
+func (v HostView) Key() hosts.Key { return v.h.key }
+
+// Totals are the host's counters since it was first seen.
+func (v HostView) Totals(d Dir) hosts.Counters { return v.h.totals[d] }
+
+// Rate is the per-second rate of s over the window that ended with the last
+// closed tick (bits per second for BPS).
+func (v HostView) Rate(d Dir, s Series) uint64 {
+	return v.a.perSec.rate(s, v.h.sum[d][seriesSlot[s]])
+}
+
+// Peak is the highest Rate of s at any tick close since ResetPeaks.
+func (v HostView) Peak(d Dir, s Series) uint64 {
+	if v.h.epoch != v.a.epoch {
+		return v.a.stalePeak(v.h, d, s)
+	}
+	return v.a.perSec.rate(s, v.h.peak.slot(d, seriesSlot[s]))
+}
+
+// MaxPeak is the highest Rate of s at any tick close since the host was first seen.
+func (v HostView) MaxPeak(d Dir, s Series) uint64 {
+	return v.a.perSec.rate(s, v.h.maxPeak.slot(d, seriesSlot[s]))
+}
+
+// Group is the host's group in partition p, or -1 when it is in none.
+func (v HostView) Group(p int) int {
+	g := int(v.h.groups[p])
+	if g >= len(v.a.parts[p].groups)-1 {
+		return -1
+	}
+	return g
+}
+
+// LastSeen is the end of the last tick in which the host had traffic (ns).
+func (v HostView) LastSeen() int64 { return v.h.lastTick * v.a.tickNs }
+
+// HostStats is a copy of one host's state.
+type HostStats struct {
+	Key      hosts.Key
+	Totals   [NumDirs]hosts.Counters
+	Rates    [NumDirs][NumSeries]uint64
+	Peaks    [NumDirs][NumSeries]uint64 // since ResetPeaks
+	MaxPeaks [NumDirs][NumSeries]uint64 // since first seen
+	LastSeen int64
+}
+
+// Stats copies the host's state.
+func (v HostView) Stats() HostStats {
+	st := HostStats{Key: v.h.key, Totals: v.h.totals, LastSeen: v.LastSeen()}
+	for d := range NumDirs {
+		for s := range NumSeries {
+			st.Rates[d][s] = v.Rate(d, s)
+			st.Peaks[d][s] = v.Peak(d, s)
+			st.MaxPeaks[d][s] = v.MaxPeak(d, s)
+		}
+	}
+	return st
+}

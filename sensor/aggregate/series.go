@@ -1,0 +1,166 @@
+package aggregate
+
+import (
+	"math"
+	"math/bits"
+
+	"github.com/rampartnet/rampart/sensor/hosts"
+)
+
+// Dir is a traffic direction as seen from the host.
+type Dir uint8
+
+const (
+	In  Dir = iota // the host is the destination
+	Out            // the host is the source
+	NumDirs
+)
+
+func (d Dir) String() string {
+	if d == In {
+		return "in"
+	}
+	return "out"
+}
+
+// Series is a thresholded per-second rate, the metrics a hostgroup limits.
+type Series uint8
+
+const (
+	PPS     Series = iota // packets
+	BPS                   // bits
+	FlowsPS               // new flows
+	TCPPPS
+	SYNPPS
+	UDPPPS
+	ICMPPPS
+	FragPPS
+	NumSeries
+)
+
+var seriesNames = [NumSeries]string{"pps", "bps", "flows", "tcp_pps", "syn_pps", "udp_pps", "icmp_pps", "frag_pps"}
+
+func (s Series) String() string {
+	if s < NumSeries {
+		return seriesNames[s]
+	}
+	return "unknown"
+}
+
+// Window sums are kept in slots: packets per hosts.Metric, then flows, then bytes.
+const (
+	slotFlows = int(hosts.NumMetrics)
+	slotBytes = slotFlows + 1
+	numSlots  = slotBytes + 1
+	numNarrow = slotFlows + 1 // slots that fit a uint32 per tick
+)
+
+var seriesSlot = [NumSeries]int{
+	PPS: int(hosts.Total), BPS: slotBytes, FlowsPS: slotFlows,
+	TCPPPS: int(hosts.TCP), SYNPPS: int(hosts.SYN), UDPPPS: int(hosts.UDP),
+	ICMPPPS: int(hosts.ICMP), FragPPS: int(hosts.Frag),
+}
+
+// sums are window sums per direction and slot.
+type sums [NumDirs][numSlots]uint64
+
+// counts are one host's windowed counts in a narrow form: one tick of traffic
+// (log entries) or a peak window sum. Packets and flows of a single host in a
+// tick or a window of at most MaxBuckets ticks stay far below 2^32 at any line
+// rate a sensor sees; they saturate rather than wrap if not. Bytes stay 64-bit.
+type counts struct {
+	bytes [NumDirs]uint64
+	n     [NumDirs][numNarrow]uint32
+}
+
+func sat32(v uint64) uint32 {
+	if v > math.MaxUint32 {
+		return math.MaxUint32
+	}
+	return uint32(v)
+}
+
+// addDelta adds one direction of a worker's delta.
+func (c *counts) addDelta(d Dir, x *hosts.Counters) {
+	n := &c.n[d]
+	for m := range hosts.NumMetrics {
+		n[m] = sat32(uint64(n[m]) + x.Packets[m])
+	}
+	n[slotFlows] = sat32(uint64(n[slotFlows]) + x.Flows)
+	c.bytes[d] += x.Bytes[hosts.Total]
+}
+
+func (s *sums) add(c *counts) {
+	for d := range NumDirs {
+		for i, v := range c.n[d] {
+			s[d][i] += uint64(v)
+		}
+		s[d][slotBytes] += c.bytes[d]
+	}
+}
+
+func (s *sums) sub(c *counts) {
+	for d := range NumDirs {
+		for i, v := range c.n[d] {
+			s[d][i] -= uint64(v)
+		}
+		s[d][slotBytes] -= c.bytes[d]
+	}
+}
+
+// raise lifts the peak c to s where s is higher.
+func (c *counts) raise(s *sums) {
+	for d := range NumDirs {
+		for i := range numNarrow {
+			if v := sat32(s[d][i]); v > c.n[d][i] {
+				c.n[d][i] = v
+			}
+		}
+		c.bytes[d] = max(c.bytes[d], s[d][slotBytes])
+	}
+}
+
+func (c *counts) slot(d Dir, i int) uint64 {
+	if i == slotBytes {
+		return c.bytes[d]
+	}
+	return uint64(c.n[d][i])
+}
+
+// addCounters adds per-metric counters (totals, group tick sums).
+func addCounters(dst, src *hosts.Counters) {
+	for m := range hosts.NumMetrics {
+		dst.Packets[m] += src.Packets[m]
+		dst.Bytes[m] += src.Bytes[m]
+	}
+	dst.Flows += src.Flows
+}
+
+// perSecond turns window sums into per-second rates: rate = sum * num / den,
+// with num/den = 1s / window reduced, so a 1 s window is a plain copy.
+type perSecond struct {
+	num, den uint64
+}
+
+func newPerSecond(windowNs int64) perSecond {
+	num, den := uint64(1e9), uint64(windowNs)
+	a, b := num, den
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return perSecond{num: num / a, den: den / a}
+}
+
+// rate converts a window sum of series s (bytes become bits), saturating.
+func (p perSecond) rate(s Series, sum uint64) uint64 {
+	num := p.num
+	if s == BPS {
+		num *= 8
+	}
+	hi, lo := bits.Mul64(sum, num)
+	if hi >= p.den {
+		return math.MaxUint64
+	}
+	q, _ := bits.Div64(hi, lo, p.den)
+	return q
+}
