@@ -11,7 +11,7 @@ DEMO_CONFIG ?= examples/demo.yaml
 FUZZTIME    ?= 5s
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all deps deps-build build run test vet lint nodpdk unit fuzz-smoke bench clean
+.PHONY: all deps deps-build build run test vet lint nodpdk unit fuzz-smoke bench bench-capture clean
 
 all: build
 
@@ -54,6 +54,11 @@ unit:
 # Each fuzz target for FUZZTIME beyond its checked-in corpus (which `unit` runs).
 fuzz-smoke:
 	FUZZTIME=$(FUZZTIME) scripts/fuzz-smoke.sh
+
+# Receive-and-free through our DPDK binding vs testpmd rxonly on the same
+# link (net_pcap replay and memif from a testpmd generator), A B A B.
+bench-capture: deps-build
+	bench/capture/run.sh
 
 clean:
 	rm -rf bin .tools
