@@ -2,14 +2,20 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rampartnet/rampart/internal/config"
 	"github.com/rampartnet/rampart/internal/lifecycle"
+	"github.com/rampartnet/rampart/sensor"
+	"github.com/rampartnet/rampart/sensor/capture"
 )
 
 func newSensorCmd(g *globals) *cobra.Command {
@@ -46,7 +52,20 @@ func newSensorCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// buildSensor creates the components in start order.
-func buildSensor(_ context.Context, _ any, _ *config.Config) ([]lifecycle.Named, <-chan error, error) {
-	return nil, make(chan error), nil
+// buildSensor creates the components in start order, and the channel on
+// which a component reports that the sensor must stop.
+func buildSensor(_ context.Context, log zerolog.Logger, cfg *config.Config) ([]lifecycle.Named, <-chan error, error) {
+	sn, err := sensor.New(cfg.Sensor(), sensor.Options{Log: log, SummaryEvery: 5 * time.Second})
+	if err != nil {
+		return nil, nil, err
+	}
+	failed := make(chan error, 1)
+	go func() {
+		err := <-sn.Done()
+		if errors.Is(err, capture.ErrEOF) {
+			err = nil // a finite source read to its end: a clean stop
+		}
+		failed <- err
+	}()
+	return []lifecycle.Named{{Name: "sensor", Component: sn}}, failed, nil
 }

@@ -9,17 +9,25 @@ import (
 	"github.com/rampartnet/rampart/analytics"
 	"github.com/rampartnet/rampart/bgp"
 	"github.com/rampartnet/rampart/internal/validate"
+	"github.com/rampartnet/rampart/sensor"
+	"github.com/rampartnet/rampart/sensor/aggregate"
+	"github.com/rampartnet/rampart/sensor/flow"
 	"github.com/rampartnet/rampart/sensor/hostgroup"
+	"github.com/rampartnet/rampart/sensor/hosts"
 )
 
 // Config is the whole file.
 type Config struct {
-	SensorID   string             `yaml:"sensor_id"`
-	Networks   []netip.Prefix     `yaml:"networks"`  // monitored (own) networks: decide direction, bound mitigation
-	Whitelist  []netip.Prefix     `yaml:"whitelist"` // never mitigated
-	Hostgroups []hostgroup.Config `yaml:"hostgroups"`
-	BGP        bgp.Config         `yaml:"bgp"`
-	Snapshots  analytics.Config   `yaml:"snapshots"`
+	SensorID   string               `yaml:"sensor_id"`
+	Networks   []netip.Prefix       `yaml:"networks"`  // monitored (own) networks: decide direction, bound mitigation
+	Whitelist  []netip.Prefix       `yaml:"whitelist"` // never mitigated
+	Hostgroups []hostgroup.Config   `yaml:"hostgroups"`
+	Capture    sensor.CaptureConfig `yaml:"capture"`
+	Counters   hosts.Config         `yaml:"counters"`
+	Aggregate  aggregate.Config     `yaml:"aggregate"`
+	Flow       flow.Config          `yaml:"flow"`
+	BGP        bgp.Config           `yaml:"bgp"`
+	Snapshots  analytics.Config     `yaml:"snapshots"`
 }
 
 // Default is every default; an operator's file overrides what it names.
@@ -27,6 +35,10 @@ func Default() Config {
 	return Config{
 		SensorID:   "rampart",
 		Hostgroups: []hostgroup.Config{hostgroup.Default()},
+		Capture:    sensor.DefaultCaptureConfig(),
+		Counters:   hosts.DefaultConfig(),
+		Aggregate:  aggregate.DefaultConfig(),
+		Flow:       flow.DefaultConfig(),
 		BGP:        bgp.DefaultConfig(),
 		Snapshots:  analytics.DefaultConfig(),
 	}
@@ -80,6 +92,13 @@ func (c *Config) Validate(p validate.Path) {
 			}
 		}
 	}
+	c.Capture.Validate(p.At("capture"))
+	c.Counters.Validate(p.At("counters"))
+	c.Aggregate.Validate(p.At("aggregate"))
+	c.Flow.Validate(p.At("flow"))
+	if c.Capture.Source == sensor.SourceNone && len(c.Flow.Listeners) == 0 {
+		p.At("capture").Fieldf("source", "%q needs flow.listeners, got none", sensor.SourceNone)
+	}
 	c.BGP.Validate(p.At("bgp"))
 	c.Snapshots.Validate(p.At("snapshots"))
 }
@@ -92,4 +111,16 @@ func (c *Config) monitored(pfx netip.Prefix) bool {
 		}
 	}
 	return false
+}
+
+// Sensor is the hot path's share of the configuration.
+func (c *Config) Sensor() sensor.Config {
+	return sensor.Config{
+		Capture:    c.Capture,
+		Counters:   c.Counters,
+		Aggregate:  c.Aggregate,
+		Networks:   c.Networks,
+		Hostgroups: c.Hostgroups,
+		Flow:       c.Flow,
+	}
 }

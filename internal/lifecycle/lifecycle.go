@@ -25,7 +25,8 @@ type Named struct {
 // Run starts comps in order, waits until ctx is done or a component fails
 // (failed receives at most one error from any component, e.g. a source that
 // hit EOF or a worker that died), then stops every started component in
-// reverse order. It returns the first failure and any stop errors.
+// reverse order. It returns the first failure and any stop errors; a nil
+// received on failed is a component asking for a clean stop.
 // running, if not nil, is called once everything has started.
 func Run(ctx context.Context, log zerolog.Logger, comps []Named, failed <-chan error, running func()) error {
 	var started []Named

@@ -16,8 +16,11 @@ type fake struct {
 	stopErr  error
 }
 
-func (f fake) Start(context.Context) error { *f.log = append(*f.log, "start "+f.name); return f.startErr }
-func (f fake) Stop() error                 { *f.log = append(*f.log, "stop "+f.name); return f.stopErr }
+func (f fake) Start(context.Context) error {
+	*f.log = append(*f.log, "start "+f.name)
+	return f.startErr
+}
+func (f fake) Stop() error { *f.log = append(*f.log, "stop "+f.name); return f.stopErr }
 
 func TestRun(t *testing.T) {
 	boom := errors.New("boom")

@@ -1,0 +1,164 @@
+package sensor
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rampartnet/rampart/sensor/capture"
+	"github.com/rampartnet/rampart/sensor/hosts"
+	"github.com/rampartnet/rampart/sensor/packet"
+	"github.com/rampartnet/rampart/sensor/packet/packettest"
+	"github.com/rampartnet/rampart/sensor/ring"
+	"github.com/rampartnet/rampart/sensor/sample"
+)
+
+// memQueue serves prebuilt frames round and round, like a NIC queue that
+// always has a full burst, with packet time advancing by gap per frame.
+type memQueue struct {
+	frames [][]byte
+	next   int
+	now    int64
+	gap    int64
+}
+
+func (q *memQueue) Recv(fs []capture.Frame) (int, error) {
+	for i := range fs {
+		d := q.frames[q.next]
+		q.next++
+		if q.next == len(q.frames) {
+			q.next = 0
+		}
+		q.now += q.gap
+		fs[i] = capture.Frame{Data: d, WireLen: uint32(len(d)), TimeNs: q.now}
+	}
+	return len(fs), nil
+}
+
+func (q *memQueue) Release() {}
+
+// v4Frames are 64-byte TCP frames to n random hosts of 198.51.0.0/16.
+func v4Frames(n int) [][]byte {
+	rng := rand.New(rand.NewPCG(1, 2))
+	out := make([][]byte, n)
+	for i := range out {
+		dst := netip.AddrFrom4([4]byte{198, 51, byte(rng.IntN(256)), byte(rng.IntN(256))})
+		out[i] = packettest.Frame{Src: netip.AddrFrom4([4]byte{203, 0, 113, byte(i)}), Dst: dst, Proto: packet.ProtoTCP,
+			SrcPort: uint16(1024 + i%60000), DstPort: 443, TCPFlags: packet.TCPAck}.Bytes()
+	}
+	return out
+}
+
+// v6Frames are TCP frames to n distinct hosts of 2001:db8:100::/48.
+func v6Frames(n int) [][]byte {
+	rng := rand.New(rand.NewPCG(3, 4))
+	out := make([][]byte, n)
+	for i := range out {
+		a := netip.MustParseAddr("2001:db8:100::").As16()
+		for j := 6; j < 16; j++ {
+			a[j] = byte(rng.IntN(256))
+		}
+		out[i] = packettest.Frame{Src: netip.MustParseAddr("2001:db8:ffff::1"), Dst: netip.AddrFrom16(a), Proto: packet.ProtoTCP,
+			SrcPort: uint16(1024 + i%60000), DstPort: 443, TCPFlags: packet.TCPAck}.Bytes()
+	}
+	return out
+}
+
+func benchWorker(tb testing.TB, frames [][]byte, nets []string, v6cap int) (*worker, *ring.Pipe) {
+	tb.Helper()
+	cfg := hosts.DefaultConfig()
+	cfg.IPv6Capacity = v6cap
+	var prefixes []netip.Prefix
+	for _, n := range nets {
+		prefixes = append(prefixes, netip.MustParsePrefix(n))
+	}
+	table, err := hosts.New(cfg, prefixes)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pipe := ring.NewPipe(0, pipeBatches, deltasPerBatch)
+	var stop atomic.Bool
+	q := &memQueue{frames: frames, now: t0, gap: 100} // 10 Mpps of packet time
+	w := newWorker(0, q, table, sample.NewSampler(64, 4096, 1), pipe, 64, int64(100*time.Millisecond), &stop)
+	return w, pipe
+}
+
+// drainPipe plays the aggregator: takes every batch back.
+func drainPipe(p *ring.Pipe) {
+	for b := p.Pop(); b != nil; b = p.Pop() {
+		p.Recycle(b)
+	}
+}
+
+func TestWorkerSteadyStateDoesNotAllocate(t *testing.T) {
+	w, pipe := benchWorker(t, v4Frames(4096), []string{"198.51.0.0/16"}, 1024)
+	for i := 0; i < 20_000; i++ { // warm up: blocks allocated, several ticks sent
+		_ = w.poll(packetTime{})
+		drainPipe(pipe)
+	}
+	allocs := testing.AllocsPerRun(200, func() {
+		for i := 0; i < 100; i++ { // 6,400 packets, crossing tick boundaries
+			_ = w.poll(packetTime{})
+		}
+		drainPipe(pipe)
+	})
+	if allocs != 0 {
+		t.Errorf("worker allocates %v times per 6,400 packets", allocs)
+	}
+}
+
+// The worker counts every frame exactly, across ticks and batches.
+func TestWorkerCountsExactly(t *testing.T) {
+	frames := v4Frames(1000)
+	w, pipe := benchWorker(t, frames, []string{"198.51.0.0/16"}, 1024)
+	var got ring.Stats
+	var delta uint64
+	take := func() {
+		for b := pipe.Pop(); b != nil; b = pipe.Pop() {
+			got.Add(&b.Stats)
+			for _, d := range b.Deltas {
+				delta += d.In.Packets[hosts.Total]
+			}
+			pipe.Recycle(b)
+		}
+	}
+	const polls = 5000 // 320,000 packets over 3.2 s of packet time: 32 ticks
+	for i := 0; i < polls; i++ {
+		_ = w.poll(packetTime{})
+		take()
+	}
+	w.finish()
+	take()
+	if got.Packets != polls*64 || delta != polls*64 {
+		t.Errorf("worker sent %d packets in stats and %d in deltas, want %d", got.Packets, delta, polls*64)
+	}
+}
+
+func benchDecodeCount(b *testing.B, frames [][]byte, nets []string, v6cap int) {
+	w, pipe := benchWorker(b, frames, nets, v6cap)
+	for i := 0; i < 2*len(frames)/64+100; i++ { // every host seen once before timing
+		_ = w.poll(packetTime{})
+		drainPipe(pipe)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i += 64 {
+		_ = w.poll(packetTime{})
+		drainPipe(pipe)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/packet")
+}
+
+// BenchmarkDecodeCountV4Slash16: the full per-packet path (decode, count,
+// sample, tick hand-off) for 64-byte frames to 64K hosts of a /16.
+// b.N counts packets.
+func BenchmarkDecodeCountV4Slash16(b *testing.B) {
+	benchDecodeCount(b, v4Frames(1<<16), []string{"198.51.0.0/16"}, 1024)
+}
+
+// BenchmarkDecodeCountV6Hosts1M: the same for 1M IPv6 hosts.
+func BenchmarkDecodeCountV6Hosts1M(b *testing.B) {
+	benchDecodeCount(b, v6Frames(1<<20), []string{"2001:db8:100::/48"}, 1<<21)
+}
