@@ -55,6 +55,12 @@ unit:
 fuzz-smoke:
 	FUZZTIME=$(FUZZTIME) scripts/fuzz-smoke.sh
 
+# The hot path's Go benchmarks, one core, 5 runs each (compare with benchstat).
+BENCH_PKGS := ./sensor/packet ./sensor/hosts ./sensor ./sensor/aggregate ./sensor/flow ./sensor/pcapfile
+bench: deps-build
+	mkdir -p bench/results
+	set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -count 5 -cpu 1 -timeout 60m $(BENCH_PKGS) | tee bench/results/go-bench.txt
+
 # Receive-and-free through our DPDK binding vs testpmd rxonly on the same
 # link (net_pcap replay and memif from a testpmd generator), A B A B.
 bench-capture: deps-build

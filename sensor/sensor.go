@@ -339,8 +339,35 @@ func (s *Sensor) Stop() error {
 	s.agg.Stop()
 	s.cancel()
 	s.bgWG.Wait()
+	s.logTotals()
 	if s.src == nil {
 		return nil
 	}
 	return s.src.Stop()
+}
+
+// logTotals records what the sensor saw over its life, as the source (NIC
+// counters) and the workers counted it, so drops show as a difference.
+func (s *Sensor) logTotals() {
+	var w ring.Stats
+	for i := range s.workers {
+		ws := s.agg.WorkerStats(i)
+		w.Add(&ws)
+	}
+	ev := s.log.Info().Uint64("packets", w.Packets).Uint64("bytes", w.Bytes).
+		Uint64("decode_errors", w.DecodeErrors).Uint64("other_packets", w.OtherPackets).
+		Uint64("hosts_dropped", w.HostsDropped).Uint64("flushes_skipped", w.FlushesSkipped).
+		Int("hosts", s.agg.Stats().Hosts)
+	if s.src != nil {
+		var q capture.QueueStats
+		for _, qs := range s.src.Stats() {
+			q.Packets += qs.Packets
+			q.Missed += qs.Missed
+			q.Errors += qs.Errors
+			q.NoMbuf += qs.NoMbuf
+		}
+		ev = ev.Uint64("rx_packets", q.Packets).Uint64("rx_missed", q.Missed).
+			Uint64("rx_errors", q.Errors).Uint64("rx_nombuf", q.NoMbuf)
+	}
+	ev.Msg("sensor totals")
 }
