@@ -96,6 +96,7 @@ type Aggregator struct {
 	sweep     uint32 // idle expiry cursor in the slab
 	stats     Stats
 	workers   []ring.Stats
+	hints     hints
 }
 
 // New returns an Aggregator; cfg must have passed Validate.
@@ -179,7 +180,7 @@ func (a *Aggregator) Apply(b *ring.Batch) {
 	if t < a.open {
 		a.stats.BatchesLate++
 	}
-	a.addAll(b.Deltas)
+	a.addAll(b.Worker, t, b.Deltas)
 	if b.Worker >= 0 {
 		for b.Worker >= len(a.workers) {
 			a.workers = append(a.workers, ring.Stats{})
@@ -248,23 +249,51 @@ func (a *Aggregator) skip(target int64) {
 // loads are independent, so their cache misses overlap.
 const lookahead = 16
 
-func (a *Aggregator) addAll(ds []hosts.Delta) {
+// addAll counts the deltas of a batch of worker w (or -1) for tick t into
+// the open tick. A delta whose position in the worker's tick matches a hint
+// (see hint.go) skips the index.
+func (a *Aggregator) addAll(w int, t int64, ds []hosts.Delta) {
+	var hint []uint32
+	if w >= 0 {
+		hint = a.hints.at(w, t, len(ds))
+	}
 	var hs, ss [lookahead]uint64
+	var es [lookahead]uint32
 	for base := 0; base < len(ds); base += lookahead {
 		group := ds[base:min(base+lookahead, len(ds))]
 		for j := range group {
+			if hint != nil {
+				if e := hint[base+j]; e != 0 {
+					if m := a.t.at(e - 1); m.key == group[j].Key && m.lastTick != freeTick {
+						es[j] = e
+						continue
+					}
+				}
+			}
+			es[j] = 0
 			hs[j] = a.t.hash(&group[j].Key)
 			ss[j] = a.t.slots[a.t.home(uint32(hs[j]>>32))]
 		}
 		for j := range group {
-			a.add(&group[j], hs[j], ss[j])
+			e := es[j]
+			if e == 0 {
+				e = a.lookup(&group[j], hs[j], ss[j])
+				if hint != nil {
+					hint[base+j] = e
+				}
+				if e == 0 {
+					continue
+				}
+			}
+			a.add(e-1, &group[j])
 		}
 	}
 }
 
-// add counts one delta into the open tick; h is its key's hash and s the
-// content of its home slot, loaded ahead.
-func (a *Aggregator) add(d *hosts.Delta, h, s uint64) {
+// lookup returns the entry plus one of d's host, tracking it if new, or 0
+// when it is not tracked (max_hosts reached: d is counted in the groups). h is
+// its key's hash and s the content of its home slot, loaded ahead.
+func (a *Aggregator) lookup(d *hosts.Delta, h, s uint64) uint32 {
 	e, ok := a.t.findFrom(&d.Key, h, s)
 	if !ok {
 		// s may predate an insert earlier in this batch: look again before inserting.
@@ -273,37 +302,69 @@ func (a *Aggregator) add(d *hosts.Delta, h, s uint64) {
 	if !ok {
 		if a.t.live >= a.maxHost {
 			a.addUntracked(d)
-			return
+			return 0
 		}
 		e = a.t.insert(&d.Key, h)
-		a.track(a.t.at(e))
+		a.track(e)
 	}
-	hp := a.t.at(e)
-	addCounters(&hp.totals[In], &d.In)
-	addCounters(&hp.totals[Out], &d.Out)
+	return e + 1
+}
+
+// add counts one delta of tracked host e into the open tick.
+func (a *Aggregator) add(e uint32, d *hosts.Delta) {
+	pg, i := a.t.pages[e>>pageBits], e&pageMask
+	m, tot := &pg.meta[i], &pg.tot[i]
+	addCounters(&tot[In], &d.In)
+	addCounters(&tot[Out], &d.Out)
 	lg := &a.logs[a.open%int64(len(a.logs))]
-	if hp.lastTick != a.open {
-		hp.lastTick = a.open
-		hp.entry = uint32(len(lg.entries))
-		lg.entries = append(lg.entries, logEntry{host: e})
+	if m.lastTick != a.open {
+		m.lastTick = a.open
+		m.entry = uint32(len(lg.entries))
+		lg.entries = append(lg.entries, logEntry{host: e, c: countsOf(d)})
 		a.logLen++
+	} else {
+		le := &lg.entries[m.entry]
+		le.c.addDelta(In, &d.In)
+		le.c.addDelta(Out, &d.Out)
 	}
-	le := &lg.entries[hp.entry]
-	le.c.addDelta(In, &d.In)
-	le.c.addDelta(Out, &d.Out)
+	a.addGroups(&m.groups, d)
+}
+
+// addGroups counts d in its groups. With partitions, the all-hosts tick is
+// the sum of partition 0's groups, taken at close (allTick): one add per
+// delta fewer.
+func (a *Aggregator) addGroups(gs *[MaxPartitions]uint16, d *hosts.Delta) {
+	if len(a.parts) == 0 {
+		a.all.add(d)
+		return
+	}
 	for p := range a.parts {
-		a.parts[p].groups[hp.groups[p]].add(d)
+		a.parts[p].groups[gs[p]].add(d)
 	}
-	a.all.add(d)
+}
+
+// allTick is the open tick's traffic of all hosts.
+func (a *Aggregator) allTick() [NumDirs]hosts.Counters {
+	if len(a.parts) == 0 {
+		return a.all.tick
+	}
+	var c [NumDirs]hosts.Counters
+	for g := range a.parts[0].groups {
+		gt := &a.parts[0].groups[g].tick
+		addCounters(&c[In], &gt[In])
+		addCounters(&c[Out], &gt[Out])
+	}
+	return c
 }
 
 // track sets up a host seen for the first time.
-func (a *Aggregator) track(hp *host) {
-	hp.lastTick, hp.mark = freeTick+1, freeTick+1
-	hp.epoch = a.epoch
+func (a *Aggregator) track(e uint32) {
+	m, w := a.t.at(e), a.t.win(e)
+	m.lastTick, w.mark = freeTick+1, freeTick+1
+	w.epoch = a.epoch
 	for p := range a.parts {
-		g := a.classify(p, hp.key)
-		hp.groups[p] = g
+		g := a.classify(p, m.key)
+		m.groups[p] = g
 		a.parts[p].groups[g].hosts++
 	}
 	a.all.hosts++
@@ -320,10 +381,12 @@ func (a *Aggregator) classify(p int, k hosts.Key) uint16 {
 
 func (a *Aggregator) addUntracked(d *hosts.Delta) {
 	a.stats.HostsDropped++
+	if len(a.parts) == 0 {
+		a.all.add(d)
+	}
 	for p := range a.parts {
 		a.parts[p].groups[a.classify(p, d.Key)].add(d)
 	}
-	a.all.add(d)
 }
 
 // closeTick moves tick t into the window and drops tick t-W from it.
@@ -334,22 +397,26 @@ func (a *Aggregator) closeTick(t int64) {
 	firstAfterReset := t == a.resetTick+1
 	for i := range old.entries {
 		le := &old.entries[i]
-		hp := a.t.at(le.host)
-		a.mark(hp, le.host, t)
-		hp.sum.sub(&le.c)
+		w := a.t.win(le.host)
+		a.mark(w, le.host, t)
+		w.sum.sub(&le.c)
 		if firstAfterReset {
-			hp.peak.raise(&hp.sum)
+			a.t.peaks(le.host).peak.raise(&w.sum)
 		}
 	}
 	a.logLen -= len(old.entries)
 	old.entries = old.entries[:0]
 	for i := range cur.entries {
 		le := &cur.entries[i]
-		hp := a.t.at(le.host)
-		a.mark(hp, le.host, t)
-		hp.sum.add(&le.c)
-		hp.peak.raise(&hp.sum)
-		hp.maxPeak.raise(&hp.sum)
+		w := a.t.win(le.host)
+		a.mark(w, le.host, t)
+		w.sum.add(&le.c)
+		pk := a.t.peaks(le.host)
+		pk.peak.raise(&w.sum)
+		pk.maxPeak.raise(&w.sum)
+	}
+	if len(a.parts) > 0 {
+		a.all.tick = a.allTick() // before the groups close and clear theirs
 	}
 	for p := range a.parts {
 		for g := range a.parts[p].groups {
@@ -364,17 +431,18 @@ func (a *Aggregator) closeTick(t int64) {
 // mark lists a host as changed in tick t, once, and brings its peak into the
 // current epoch: a host untouched since ResetPeaks kept its rate through the
 // ticks since, so that rate is its peak so far unless no tick has closed yet.
-func (a *Aggregator) mark(hp *host, e uint32, t int64) {
-	if hp.mark == t {
+func (a *Aggregator) mark(w *hostWin, e uint32, t int64) {
+	if w.mark == t {
 		return
 	}
-	hp.mark = t
+	w.mark = t
 	a.changed = append(a.changed, e)
-	if hp.epoch != a.epoch {
-		hp.epoch = a.epoch
-		hp.peak = counts{}
+	if w.epoch != a.epoch {
+		w.epoch = a.epoch
+		pk := a.t.peaks(e)
+		pk.peak = counts{}
 		if t > a.resetTick+1 {
-			hp.peak.raise(&hp.sum)
+			pk.peak.raise(&w.sum)
 		}
 	}
 }
@@ -399,16 +467,16 @@ func (a *Aggregator) expire(t int64, n uint32) {
 		}
 		e := a.sweep
 		a.sweep++
-		hp := a.t.at(e)
-		if hp.lastTick == freeTick || hp.lastTick > t-a.idle {
+		m := a.t.at(e)
+		if m.lastTick == freeTick || m.lastTick > t-a.idle {
 			continue
 		}
 		for p := range a.parts {
-			a.parts[p].groups[hp.groups[p]].hosts--
+			a.parts[p].groups[m.groups[p]].hosts--
 		}
 		a.all.hosts--
 		a.t.remove(e)
-		hp.lastTick = freeTick
+		m.lastTick = freeTick
 		a.stats.HostsExpired++
 	}
 }
@@ -424,7 +492,7 @@ type Tick struct {
 // takes no lock): call it from OnTick.
 func (t Tick) Changed(fn func(HostView) bool) {
 	for _, e := range t.a.changed {
-		if !fn(HostView{h: t.a.t.at(e), a: t.a}) {
+		if !fn(HostView{a: t.a, e: e}) {
 			return
 		}
 	}

@@ -81,10 +81,11 @@ type GroupStats struct {
 	MaxPeaks  [NumDirs][NumSeries]uint64 // since start
 }
 
-func (a *Aggregator) groupStats(g *groupState, part, name string) GroupStats {
+// groupStats copies g, whose open tick is tick.
+func (a *Aggregator) groupStats(g *groupState, tick *[NumDirs]hosts.Counters, part, name string) GroupStats {
 	st := GroupStats{Partition: part, Name: name, Hosts: g.hosts, Totals: g.totals}
-	addCounters(&st.Totals[In], &g.tick[In]) // like host totals, include the open tick
-	addCounters(&st.Totals[Out], &g.tick[Out])
+	addCounters(&st.Totals[In], &tick[In]) // like host totals, include the open tick
+	addCounters(&st.Totals[Out], &tick[Out])
 	for d := range NumDirs {
 		for s := range NumSeries {
 			i := seriesSlot[s]

@@ -4,56 +4,68 @@ import (
 	"github.com/rampartnet/rampart/sensor/hosts"
 )
 
-// host is one tracked host. The window itself lives in the tick logs; a host
-// keeps only the running sums over it, so an idle host costs nothing per tick.
-type host struct {
+// A tracked host's state is split by when a tick touches it, each part in its
+// own array of the page (table.go): applying a delta touches hostMeta and the
+// totals, closing a tick touches hostWin (and hostPeaks for hosts with
+// traffic in it). The window itself lives in the tick logs; a host keeps only
+// the running sums over it, so an idle host costs nothing per tick.
+
+// hostMeta is what applying a delta reads and writes, besides the totals.
+type hostMeta struct {
 	key      hosts.Key
-	totals   [NumDirs]hosts.Counters // since first seen
-	sum      sums                    // over the window
-	peak     counts                  // highest window sums since the peak epoch
-	maxPeak  counts                  // highest window sums since first seen
-	lastTick int64                   // last tick with traffic
-	mark     int64                   // last tick this host was in the changed list
-	entry    uint32                  // its entry in the open tick's log, when lastTick is the open tick
-	epoch    uint32                  // peak epoch the peak belongs to
-	groups   [MaxPartitions]uint16   // group per partition, resolved when first seen
+	lastTick int64                 // last tick with traffic
+	entry    uint32                // its entry in the open tick's log, when lastTick is the open tick
+	groups   [MaxPartitions]uint16 // group per partition, resolved when first seen
+}
+
+// hostWin is what closing a tick reads and writes for every changed host.
+type hostWin struct {
+	sum   sums   // over the window
+	mark  int64  // last tick this host was in the changed list
+	epoch uint32 // peak epoch the peak belongs to
+}
+
+// hostPeaks are raised when a tick with traffic of the host closes.
+type hostPeaks struct {
+	peak    counts // highest window sums since the peak epoch
+	maxPeak counts // highest window sums since first seen
 }
 
 // HostView reads one host in place. It is valid only inside the callback
 // that received it; copy what you keep (Stats does).
 type HostView struct {
-	h *host
 	a *Aggregator
+	e uint32
 }
 
 // Key is the host's address.
-func (v HostView) Key() hosts.Key { return v.h.key }
+func (v HostView) Key() hosts.Key { return v.a.t.at(v.e).key }
 
 // Totals are the host's counters since it was first seen.
-func (v HostView) Totals(d Dir) hosts.Counters { return v.h.totals[d] }
+func (v HostView) Totals(d Dir) hosts.Counters { return v.a.t.tot(v.e)[d] }
 
 // Rate is the per-second rate of s over the window that ended with the last
 // closed tick (bits per second for BPS).
 func (v HostView) Rate(d Dir, s Series) uint64 {
-	return v.a.perSec.rate(s, v.h.sum[d][seriesSlot[s]])
+	return v.a.perSec.rate(s, v.a.t.win(v.e).sum[d][seriesSlot[s]])
 }
 
 // Peak is the highest Rate of s at any tick close since ResetPeaks.
 func (v HostView) Peak(d Dir, s Series) uint64 {
-	if v.h.epoch != v.a.epoch {
-		return v.a.stalePeak(v.h, d, s)
+	if w := v.a.t.win(v.e); w.epoch != v.a.epoch {
+		return v.a.stalePeak(w, d, s)
 	}
-	return v.a.perSec.rate(s, v.h.peak.slot(d, seriesSlot[s]))
+	return v.a.perSec.rate(s, v.a.t.peaks(v.e).peak.slot(d, seriesSlot[s]))
 }
 
 // MaxPeak is the highest Rate of s at any tick close since the host was first seen.
 func (v HostView) MaxPeak(d Dir, s Series) uint64 {
-	return v.a.perSec.rate(s, v.h.maxPeak.slot(d, seriesSlot[s]))
+	return v.a.perSec.rate(s, v.a.t.peaks(v.e).maxPeak.slot(d, seriesSlot[s]))
 }
 
 // Group is the host's group in partition p, or -1 when it is in none.
 func (v HostView) Group(p int) int {
-	g := int(v.h.groups[p])
+	g := int(v.a.t.at(v.e).groups[p])
 	if g >= len(v.a.parts[p].groups)-1 {
 		return -1
 	}
@@ -61,7 +73,7 @@ func (v HostView) Group(p int) int {
 }
 
 // LastSeen is the end of the last tick in which the host had traffic (ns).
-func (v HostView) LastSeen() int64 { return v.h.lastTick * v.a.tickNs }
+func (v HostView) LastSeen() int64 { return v.a.t.at(v.e).lastTick * v.a.tickNs }
 
 // HostStats is a copy of one host's state.
 type HostStats struct {
@@ -75,7 +87,7 @@ type HostStats struct {
 
 // Stats copies the host's state.
 func (v HostView) Stats() HostStats {
-	st := HostStats{Key: v.h.key, Totals: v.h.totals, LastSeen: v.LastSeen()}
+	st := HostStats{Key: v.Key(), Totals: *v.a.t.tot(v.e), LastSeen: v.LastSeen()}
 	for d := range NumDirs {
 		for s := range NumSeries {
 			st.Rates[d][s] = v.Rate(d, s)

@@ -11,11 +11,10 @@ func (a *Aggregator) Range(fn func(HostView) bool) {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	for e := range a.t.used {
-		hp := a.t.at(e)
-		if hp.lastTick == freeTick {
+		if a.t.at(e).lastTick == freeTick {
 			continue
 		}
-		if !fn(HostView{h: hp, a: a}) {
+		if !fn(HostView{a: a, e: e}) {
 			return
 		}
 	}
@@ -27,7 +26,7 @@ func (a *Aggregator) Lookup(k hosts.Key, fn func(HostView)) bool {
 	defer a.mu.RUnlock()
 	e, ok := a.t.find(&k, a.t.hash(&k))
 	if ok {
-		fn(HostView{h: a.t.at(e), a: a})
+		fn(HostView{a: a, e: e})
 	}
 	return ok
 }
@@ -36,7 +35,8 @@ func (a *Aggregator) Lookup(k hosts.Key, fn func(HostView)) bool {
 func (a *Aggregator) Total() GroupStats {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	return a.groupStats(&a.all, "", "")
+	tick := a.allTick()
+	return a.groupStats(&a.all, &tick, "", "")
 }
 
 // Groups lists every group of every partition; each partition ends with its
@@ -52,7 +52,7 @@ func (a *Aggregator) Groups() []GroupStats {
 			if g < len(ps.names) {
 				name = ps.names[g]
 			}
-			out = append(out, a.groupStats(&ps.groups[g], ps.name, name))
+			out = append(out, a.groupStats(&ps.groups[g], &ps.groups[g].tick, ps.name, name))
 		}
 	}
 	return out
@@ -98,9 +98,9 @@ func (a *Aggregator) ResetPeaks() {
 
 // stalePeak is the interval peak of a host untouched since ResetPeaks: its
 // rate has not moved since, so it is that rate once a tick has closed.
-func (a *Aggregator) stalePeak(h *host, d Dir, s Series) uint64 {
+func (a *Aggregator) stalePeak(w *hostWin, d Dir, s Series) uint64 {
 	if a.open-1 > a.resetTick {
-		return a.perSec.rate(s, h.sum[d][seriesSlot[s]])
+		return a.perSec.rate(s, w.sum[d][seriesSlot[s]])
 	}
 	return 0
 }

@@ -90,6 +90,20 @@ func (c *counts) addDelta(d Dir, x *hosts.Counters) {
 	c.bytes[d] += x.Bytes[hosts.Total]
 }
 
+// countsOf is the narrow form of one delta.
+func countsOf(x *hosts.Delta) counts {
+	var c counts
+	for d, xc := range [NumDirs]*hosts.Counters{&x.In, &x.Out} {
+		n := &c.n[d]
+		for m := range hosts.NumMetrics {
+			n[m] = sat32(xc.Packets[m])
+		}
+		n[slotFlows] = sat32(xc.Flows)
+		c.bytes[d] = xc.Bytes[hosts.Total]
+	}
+	return c
+}
+
 func (s *sums) add(c *counts) {
 	for d := range NumDirs {
 		for i, v := range c.n[d] {

@@ -10,14 +10,27 @@ import (
 
 // pageBits sizes the pages of the host slab: hosts never move once placed, so
 // views stay valid, and memory grows a page at a time.
-const pageBits = 12
+const (
+	pageBits = 12
+	pageSize = 1 << pageBits
+	pageMask = pageSize - 1
+)
+
+// page holds the state of pageSize hosts split by when it is touched (see
+// host.go), so each pass over the hosts of a tick streams only what it needs.
+type page struct {
+	meta  [pageSize]hostMeta
+	tot   [pageSize][NumDirs]hosts.Counters
+	win   [pageSize]hostWin
+	peaks [pageSize]hostPeaks
+}
 
 // table holds the tracked hosts: a slab of host entries in pages and an
 // open-addressing index (linear probing, load <= 1/2, backward-shift delete)
 // whose slots hold the high 32 bits of the key's hash and the entry number
 // plus one, so a probe compares keys only when the hash bits match.
 type table struct {
-	pages [][]host
+	pages []*page
 	used  uint32   // entries ever handed out (slab high-water mark)
 	free  []uint32 // entries to reuse
 	live  int
@@ -33,7 +46,13 @@ func newTable() *table {
 	return t
 }
 
-func (t *table) at(i uint32) *host { return &t.pages[i>>pageBits][i&(1<<pageBits-1)] }
+func (t *table) at(i uint32) *hostMeta { return &t.pages[i>>pageBits].meta[i&pageMask] }
+
+func (t *table) tot(i uint32) *[NumDirs]hosts.Counters { return &t.pages[i>>pageBits].tot[i&pageMask] }
+
+func (t *table) win(i uint32) *hostWin { return &t.pages[i>>pageBits].win[i&pageMask] }
+
+func (t *table) peaks(i uint32) *hostPeaks { return &t.pages[i>>pageBits].peaks[i&pageMask] }
 
 func (t *table) hash(k *hosts.Key) uint64 {
 	a := binary.LittleEndian.Uint64(k[:8])
@@ -80,7 +99,7 @@ func (t *table) insert(k *hosts.Key, h uint64) uint32 {
 	} else {
 		e = t.used
 		if int(e>>pageBits) == len(t.pages) {
-			t.pages = append(t.pages, make([]host, 1<<pageBits))
+			t.pages = append(t.pages, new(page))
 		}
 		t.used++
 	}
@@ -123,7 +142,10 @@ func (t *table) remove(e uint32) {
 		i = j
 	}
 	t.slots[i] = 0
-	*hp = host{}
+	*hp = hostMeta{}
+	*t.tot(e) = [NumDirs]hosts.Counters{}
+	*t.win(e) = hostWin{}
+	*t.peaks(e) = hostPeaks{}
 	t.free = append(t.free, e)
 	t.live--
 }

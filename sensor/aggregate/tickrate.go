@@ -5,11 +5,11 @@ package aggregate
 // within a few ticks, where the window rate of a flood at 3x a threshold
 // needs a third of the window to cross it.
 func (v HostView) TickRate(d Dir, s Series) uint64 {
-	a, h := v.a, v.h
+	a, m := v.a, v.a.t.at(v.e)
 	last := a.open - 1
-	if !a.started || h.lastTick != last {
+	if !a.started || m.lastTick != last {
 		return 0
 	}
-	le := &a.logs[last%int64(len(a.logs))].entries[h.entry]
+	le := &a.logs[last%int64(len(a.logs))].entries[m.entry]
 	return a.perTick.rate(s, le.c.slot(d, seriesSlot[s]))
 }

@@ -130,3 +130,16 @@ func TestStoreOverwritesOldest(t *testing.T) {
 	}
 	NewStore(0).Add([]Record{{}}) // a zero-size store keeps nothing, without panicking
 }
+
+func TestStoreRange(t *testing.T) {
+	s := NewStore(3)
+	h := v4("192.0.2.1", "198.51.100.7")
+	for i := int64(1); i <= 5; i++ {
+		s.Add([]Record{{Header: h, TimeNs: i}})
+	}
+	var got []int64
+	s.Range(4, func(r *Record) { got = append(got, r.TimeNs) })
+	if len(got) != 2 || got[0] != 4 || got[1] != 5 {
+		t.Errorf("Range(4) visited %v, want [4 5] oldest first", got)
+	}
+}

@@ -84,3 +84,18 @@ func KeyOf(h *packet.Header, dir Dir, prefixLen6 int) hosts.Key {
 	}
 	return k
 }
+
+// Range calls fn for every sample no older than sinceNs, oldest first: one
+// pass for all the attacks that open in a tick, where ForHost is one each.
+func (s *Store) Range(sinceNs int64, fn func(*Record)) {
+	start := s.next - s.count
+	if start < 0 {
+		start += len(s.recs)
+	}
+	for i := 0; i < s.count; i++ {
+		r := &s.recs[(start+i)%len(s.recs)]
+		if r.TimeNs >= sinceNs {
+			fn(r)
+		}
+	}
+}
