@@ -4,7 +4,6 @@ import (
 	"net/netip"
 
 	"github.com/rampartnet/rampart/sensor/aggregate"
-	"github.com/rampartnet/rampart/sensor/hostgroup"
 	"github.com/rampartnet/rampart/sensor/hosts"
 )
 
@@ -17,40 +16,16 @@ const (
 // KeyAddr is the address a host key stands for (IPv4 unmapped).
 func KeyAddr(k hosts.Key) netip.Addr { return netip.AddrFrom16(k).Unmap() }
 
-// partitions groups hosts by monitored network and by hostgroup, so the
-// aggregator keeps totals and rates per network and per group. Both are
-// resolved once per host, when the aggregator first sees it: a linear
-// longest-prefix match over the configured prefixes is cheap enough there.
-func partitions(networks []netip.Prefix, groups []hostgroup.Config) []aggregate.Partition {
-	netNames := make([]string, len(networks))
+// networkPartition groups hosts by monitored network, resolved once per
+// host when the aggregator first sees it.
+func networkPartition(networks []netip.Prefix) aggregate.Partition {
+	names := make([]string, len(networks))
 	for i, n := range networks {
-		netNames[i] = n.String()
+		names[i] = n.String()
 	}
-	groupNames := make([]string, len(groups))
-	def := -1
-	for i, g := range groups {
-		groupNames[i] = g.Name
-		if g.Name == hostgroup.DefaultName {
-			def = i
-		}
-	}
-	return []aggregate.Partition{
-		{Name: "network", Groups: netNames, Of: func(k hosts.Key) int {
-			return longestMatch(KeyAddr(k), networks)
-		}},
-		{Name: "hostgroup", Groups: groupNames, Of: func(k hosts.Key) int {
-			a := KeyAddr(k)
-			best, bestBits := def, -1
-			for i, g := range groups {
-				for _, p := range g.Prefixes {
-					if p.Bits() > bestBits && p.Contains(a) {
-						best, bestBits = i, p.Bits()
-					}
-				}
-			}
-			return best
-		}},
-	}
+	return aggregate.Partition{Name: "network", Groups: names, Of: func(k hosts.Key) int {
+		return longestMatch(KeyAddr(k), networks)
+	}}
 }
 
 // longestMatch is the index of the longest prefix containing a, or -1.

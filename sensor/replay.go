@@ -2,12 +2,16 @@ package sensor
 
 import (
 	"context"
+
+	"github.com/rs/zerolog"
+
 	"errors"
 	"sync/atomic"
 
 	"github.com/rampartnet/rampart/sensor/aggregate"
 	"github.com/rampartnet/rampart/sensor/capture"
 	"github.com/rampartnet/rampart/sensor/capture/pcapsrc"
+	"github.com/rampartnet/rampart/sensor/detect"
 	"github.com/rampartnet/rampart/sensor/flow"
 	"github.com/rampartnet/rampart/sensor/hosts"
 	"github.com/rampartnet/rampart/sensor/packet"
@@ -19,6 +23,10 @@ import (
 type ReplayOptions struct {
 	// OnTick runs after each tick closes, on packet time (the detector's hook).
 	OnTick func(aggregate.Tick, *sample.Store)
+	// Log receives the detector's transitions; Mitigator its requests (nil
+	// logs them).
+	Log       zerolog.Logger
+	Mitigator detect.Mitigator
 	// FlowPorts are UDP ports whose datagrams in the capture are flow
 	// exports (NetFlow v5/v9, IPFIX, sFlow) to decode and count.
 	FlowPorts []uint16
@@ -33,6 +41,10 @@ type ReplayResult struct {
 	FirstNs    int64      // first and last packet time
 	LastNs     int64
 	Flow       *flow.Stats // flow exports found in the capture, if any were looked for
+	// Attacks as they stood at the last packet (active ones still active),
+	// and the detector's counters.
+	Attacks  []detect.Attack
+	Detector detect.Stats
 }
 
 // Replay runs pcap/pcapng files through the live pipeline (decoder, host
@@ -53,10 +65,15 @@ func Replay(cfg Config, files []string, opts ReplayOptions) (*ReplayResult, erro
 	}
 	store := sample.NewStore(cfg.Capture.SampleStore)
 	pipe := ring.NewPipe(0, pipeBatches, deltasPerBatch)
+	det, parts, err := newDetection(cfg, opts.Log, store, opts.Mitigator)
+	if err != nil {
+		return nil, err
+	}
 	agg, err := aggregate.New(cfg.Aggregate, aggregate.Options{
-		Partitions: partitions(cfg.Networks, cfg.Hostgroups),
+		Partitions: parts,
 		OnBatch:    func(b *ring.Batch) { store.Add(b.Samples) },
 		OnTick: func(t aggregate.Tick) {
+			det.OnTick(t)
 			if opts.OnTick != nil {
 				opts.OnTick(t, store)
 			}
@@ -99,6 +116,11 @@ func Replay(cfg Config, files []string, opts ReplayOptions) (*ReplayResult, erro
 		agg.CloseTick(w.tickEnd)
 	}
 	res.FirstNs, res.LastNs = w.firstNs, w.lastNs
+	res.Attacks = det.Attacks()
+	res.Detector = det.Stats()
+	if err := det.Close(); err != nil {
+		return nil, err
+	}
 	res.Decoder = w.dec
 	res.Table = table.Stats()
 	if w.flow != nil {

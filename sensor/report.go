@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/rampartnet/rampart/sensor/aggregate"
+	"github.com/rampartnet/rampart/sensor/detect"
 	"github.com/rampartnet/rampart/sensor/flow"
 	"github.com/rampartnet/rampart/sensor/hosts"
 	"github.com/rampartnet/rampart/sensor/packet"
@@ -22,7 +23,7 @@ type Report struct {
 	FirstPacket  int64             `json:"first_packet_ns"`
 	LastPacket   int64             `json:"last_packet_ns"`
 	Hosts        []HostReport      `json:"hosts"`
-	Attacks      []any             `json:"attacks"`
+	Attacks      []detect.Attack   `json:"attacks"`
 	Flow         *FlowReport       `json:"flow,omitempty"`
 }
 
@@ -79,7 +80,7 @@ func BuildReport(res *ReplayResult, groups []string) *Report {
 		FirstPacket:  res.FirstNs,
 		LastPacket:   res.LastNs,
 		Hosts:        []HostReport{},
-		Attacks:      []any{},
+		Attacks:      append([]detect.Attack{}, res.Attacks...),
 	}
 	if res.Flow != nil && (res.Flow.Records > 0 || len(res.Flow.Exporters) > 0) {
 		r.Flow = flowReport(res.Flow)

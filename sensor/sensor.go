@@ -18,6 +18,7 @@ import (
 	"github.com/rampartnet/rampart/sensor/capture/dpdksrc"
 	"github.com/rampartnet/rampart/sensor/capture/pcapsrc"
 	"github.com/rampartnet/rampart/sensor/clock"
+	"github.com/rampartnet/rampart/sensor/detect"
 	"github.com/rampartnet/rampart/sensor/flow"
 	"github.com/rampartnet/rampart/sensor/hostgroup"
 	"github.com/rampartnet/rampart/sensor/hosts"
@@ -32,15 +33,19 @@ type Config struct {
 	Aggregate  aggregate.Config
 	Networks   []netip.Prefix
 	Hostgroups []hostgroup.Config
+	Whitelist  []netip.Prefix
 	Flow       flow.Config
+	Detection  detect.Config
 }
 
 // Options are the sensor's collaborators.
 type Options struct {
 	Log zerolog.Logger
-	// OnTick runs on the aggregator goroutine after each tick closes, with
-	// the recent header samples (the detector's hook).
+	// OnTick runs on the aggregator goroutine after each tick closes, after
+	// the detector, with the recent header samples.
 	OnTick func(aggregate.Tick, *sample.Store)
+	// Mitigator receives the detector's requests; nil logs them.
+	Mitigator detect.Mitigator
 	// SummaryEvery logs traffic totals this often; 0 is off.
 	SummaryEvery time.Duration
 }
@@ -62,6 +67,7 @@ type Sensor struct {
 	samples *sample.Store
 	workers []*worker
 	flows   *flow.Server
+	det     *detect.Detector
 	stop    atomic.Bool
 	workWG  sync.WaitGroup // workers
 	bgWG    sync.WaitGroup // summaries
@@ -93,6 +99,9 @@ func New(cfg Config, opts Options) (*Sensor, error) {
 	return &Sensor{cfg: cfg, opts: opts, log: opts.Log, src: src, done: make(chan error, 1),
 		samples: sample.NewStore(cfg.Capture.SampleStore)}, nil
 }
+
+// Detector is the attack detector; valid after Start.
+func (s *Sensor) Detector() *detect.Detector { return s.det }
 
 // Aggregator is the per-host state; valid after Start.
 func (s *Sensor) Aggregator() *aggregate.Aggregator { return s.agg }
@@ -183,12 +192,18 @@ func (s *Sensor) start(ctx context.Context, queues []capture.Queue) error {
 		}
 		aggClock = pc
 	}
+	det, parts, err := newDetection(s.cfg, s.log, s.samples, s.opts.Mitigator)
+	if err != nil {
+		return err
+	}
+	s.det = det
 	agg, err := aggregate.New(s.cfg.Aggregate, aggregate.Options{
 		Clock:      aggClock,
-		Partitions: partitions(s.cfg.Networks, s.cfg.Hostgroups),
+		Partitions: parts,
 		Pipes:      pipes,
 		OnBatch:    func(b *ring.Batch) { s.samples.Add(b.Samples) },
 		OnTick: func(t aggregate.Tick) {
+			det.OnTick(t)
 			if s.opts.OnTick != nil {
 				s.opts.OnTick(t, s.samples)
 			}
@@ -339,6 +354,9 @@ func (s *Sensor) Stop() error {
 	s.agg.Stop()
 	s.cancel()
 	s.bgWG.Wait()
+	if err := s.det.Close(); err != nil { // ends active attacks as "shutdown", drains hooks
+		s.log.Error().Err(err).Msg("detector close")
+	}
 	s.logTotals()
 	if s.src == nil {
 		return nil

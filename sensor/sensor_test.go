@@ -13,6 +13,7 @@ import (
 
 	"github.com/rampartnet/rampart/sensor/aggregate"
 	"github.com/rampartnet/rampart/sensor/capture"
+	"github.com/rampartnet/rampart/sensor/detect"
 	"github.com/rampartnet/rampart/sensor/flow"
 	"github.com/rampartnet/rampart/sensor/hostgroup"
 	"github.com/rampartnet/rampart/sensor/hosts"
@@ -35,6 +36,7 @@ func testConfig(t testing.TB) Config {
 		Networks:   []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24"), netip.MustParsePrefix("2001:db8:100::/48")},
 		Hostgroups: []hostgroup.Config{hostgroup.Default()},
 		Flow:       flow.DefaultConfig(),
+		Detection:  detect.DefaultConfig(),
 	}
 	cfg.Counters.FlowCacheSize = 1 << 12
 	cfg.Counters.IPv6Capacity = 1 << 10

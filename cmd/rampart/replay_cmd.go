@@ -37,7 +37,7 @@ func newReplayCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, err := sensor.Replay(cfg.Sensor(), files, sensor.ReplayOptions{FlowPorts: ports})
+			res, err := sensor.Replay(cfg.Sensor(), files, sensor.ReplayOptions{FlowPorts: ports, Log: g.log})
 			if err != nil {
 				return err
 			}
@@ -91,7 +91,20 @@ func printReport(w io.Writer, r *sensor.Report) error {
 		return err
 	}
 	fmt.Fprintf(w, "\nattacks: %d\n", len(r.Attacks))
-	return nil
+	if len(r.Attacks) == 0 {
+		return nil
+	}
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "IP\tDIR\tTYPE\tSTARTED\tDETECTED\tSTATE\tPEAK PPS\tPEAK BPS\tACTION\tRULE")
+	for _, a := range r.Attacks {
+		rule := a.Mitigation.Reason
+		if a.Mitigation.Rule != nil {
+			rule = a.Mitigation.Rule.String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", a.IP, a.Direction, a.Type, a.StartedAt, a.DetectedAt,
+			a.State, a.PeakPPS, a.PeakBPS, a.Mitigation.Action, rule)
+	}
+	return tw.Flush()
 }
 
 // replayFlowPorts are the flag's ports plus those of the configured listeners.

@@ -11,6 +11,7 @@ import (
 	"github.com/rampartnet/rampart/internal/validate"
 	"github.com/rampartnet/rampart/sensor"
 	"github.com/rampartnet/rampart/sensor/aggregate"
+	"github.com/rampartnet/rampart/sensor/detect"
 	"github.com/rampartnet/rampart/sensor/flow"
 	"github.com/rampartnet/rampart/sensor/hostgroup"
 	"github.com/rampartnet/rampart/sensor/hosts"
@@ -26,6 +27,7 @@ type Config struct {
 	Counters   hosts.Config         `yaml:"counters"`
 	Aggregate  aggregate.Config     `yaml:"aggregate"`
 	Flow       flow.Config          `yaml:"flow"`
+	Detection  detect.Config        `yaml:"detection"`
 	BGP        bgp.Config           `yaml:"bgp"`
 	Snapshots  analytics.Config     `yaml:"snapshots"`
 }
@@ -39,6 +41,7 @@ func Default() Config {
 		Counters:   hosts.DefaultConfig(),
 		Aggregate:  aggregate.DefaultConfig(),
 		Flow:       flow.DefaultConfig(),
+		Detection:  detect.DefaultConfig(),
 		BGP:        bgp.DefaultConfig(),
 		Snapshots:  analytics.DefaultConfig(),
 	}
@@ -96,6 +99,7 @@ func (c *Config) Validate(p validate.Path) {
 	c.Counters.Validate(p.At("counters"))
 	c.Aggregate.Validate(p.At("aggregate"))
 	c.Flow.Validate(p.At("flow"))
+	c.Detection.Validate(p.At("detection"))
 	if c.Capture.Source == sensor.SourceNone && len(c.Flow.Listeners) == 0 {
 		p.At("capture").Fieldf("source", "%q needs flow.listeners, got none", sensor.SourceNone)
 	}
@@ -122,5 +126,7 @@ func (c *Config) Sensor() sensor.Config {
 		Networks:   c.Networks,
 		Hostgroups: c.Hostgroups,
 		Flow:       c.Flow,
+		Whitelist:  c.Whitelist,
+		Detection:  c.Detection,
 	}
 }
