@@ -110,6 +110,16 @@ func Replay(cfg Config, files []string, opts ReplayOptions) (*ReplayResult, erro
 			return nil, err
 		}
 	}
+	// Flow records of long flows are still being spread over their
+	// duration: tick on (packet time, no packets) until they are counted,
+	// at most max_spread past the last packet.
+	if w.flow != nil && w.tickEnd != 0 {
+		limit := w.tickEnd + int64(cfg.Flow.MaxSpread)
+		for w.flow.col.Pending() > 0 && w.tickEnd < limit {
+			w.closeTick(w.tickEnd + w.tickNs)
+			drain()
+		}
+	}
 	w.finish()
 	drain()
 	if w.tickEnd != 0 {

@@ -279,3 +279,7 @@ func (c *Collector) Flush(nowNs int64) {
 	}
 	c.pending = c.pending[:0]
 }
+
+// Pending is the number of records still being spread: a replay keeps
+// ticking after its last packet until they are all counted.
+func (c *Collector) Pending() int { return len(c.pending) }
