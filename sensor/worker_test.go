@@ -138,7 +138,9 @@ func TestWorkerCountsExactly(t *testing.T) {
 
 func benchDecodeCount(b *testing.B, frames [][]byte, nets []string, v6cap int) {
 	w, pipe := benchWorker(b, frames, nets, v6cap)
-	for i := 0; i < 2*len(frames)/64+100; i++ { // every host seen once before timing
+	// Warm up past the first tick hand-off (1M packets = 100 ms of packet
+	// time), so that every host and every buffer exists before timing.
+	for i := 0; i < max(2*len(frames)/64, 20_000); i++ {
 		_ = w.poll(packetTime{})
 		drainPipe(pipe)
 	}
