@@ -11,7 +11,7 @@ DEMO_CONFIG ?= examples/demo.yaml
 FUZZTIME    ?= 5s
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all deps deps-build build run test vet lint nodpdk unit fuzz-smoke bench bench-capture clean
+.PHONY: all deps deps-build build run test vet lint nodpdk unit fuzz-smoke bench bench-capture bench-pipeline clean
 
 all: build
 
@@ -65,6 +65,10 @@ bench: deps-build
 # link (net_pcap replay and memif from a testpmd generator), A B A B.
 bench-capture: deps-build
 	bench/capture/run.sh
+
+# The whole sensor over DPDK (net_pcap) vs testpmd rxonly on the same device.
+bench-pipeline: deps-build
+	bench/capture/pipeline.sh
 
 clean:
 	rm -rf bin .tools
