@@ -332,7 +332,33 @@ func (s *Sensor) summaries(ctx context.Context) {
 				Uint64("ticks_late", st.TicksLate).
 				Msg("traffic summary")
 			last, lastAt = w, now
+			s.logFlowHealth()
 		}
+	}
+}
+
+// logFlowHealth logs each flow listener's totals, and each exporter's at
+// debug level: lost datagrams and template misses are what an operator
+// watches for.
+func (s *Sensor) logFlowHealth() {
+	for i, st := range s.FlowStats() {
+		var datagrams, errs, misses, lost uint64
+		for _, e := range st.Exporters {
+			datagrams += e.Datagrams
+			misses += e.TemplateMisses
+			lost += e.LostDatagrams + e.LostRecords
+			for _, n := range e.Errors {
+				errs += n
+			}
+			s.log.Debug().Str("exporter", e.Exporter.String()).Uint64("datagrams", e.Datagrams).
+				Uint64("records", e.Records).Uint64("template_misses", e.TemplateMisses).
+				Uint64("lost_datagrams", e.LostDatagrams).Uint64("lost_records", e.LostRecords).
+				Uint32("sampling_rate", e.SamplingRate).Msg("flow exporter")
+		}
+		s.log.Info().Str("listen", s.cfg.Flow.Listeners[i].Listen).Int("exporters", len(st.Exporters)).
+			Uint64("datagrams", datagrams).Uint64("records", st.Records).Uint64("decode_errors", errs).
+			Uint64("template_misses", misses).Uint64("lost", lost).Uint64("rejected", st.Rejected).
+			Msg("flow summary")
 	}
 }
 
