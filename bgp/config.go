@@ -99,6 +99,12 @@ type LimitsConfig struct {
 	// safety net: a restarted detector does not know the attacks it
 	// restored); 0 = never. Also decides what a restart re-announces.
 	MaxAge time.Duration `yaml:"max_age"`
+	// RestoreGrace: a mitigation restored from the state file at start is
+	// withdrawn unless the detector asks for the same match again within
+	// this long — it keeps mitigating an attack that outlived a restart,
+	// and ends one that stopped while the sensor was down. 0 keeps restored
+	// mitigations until max_age.
+	RestoreGrace time.Duration `yaml:"restore_grace"`
 }
 
 // Families a peer may carry.
@@ -113,7 +119,7 @@ func DefaultConfig() Config {
 			Blackhole: BlackholeConfig{NextHop: netip.MustParseAddr("192.0.2.1"), NextHopV6: netip.MustParseAddr("100::1")},
 			Scrub:     ScrubConfig{IPv4PrefixLen: 24, IPv6PrefixLen: 48},
 		},
-		Limits:    LimitsConfig{MaxActive: 1000, MaxPerSecond: 100},
+		Limits:    LimitsConfig{MaxActive: 1000, MaxPerSecond: 100, RestoreGrace: 10 * time.Minute},
 		QueueSize: 4096,
 	}
 }

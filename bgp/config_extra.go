@@ -25,6 +25,9 @@ func (c *Config) validateExtras(p validate.Path) {
 			lim.Fieldf(l.key, "must be >= 0 (0 = only max_active), got %d", l.v)
 		}
 	}
+	if c.Limits.RestoreGrace < 0 {
+		lim.Fieldf("restore_grace", "must be >= 0 (0 = until max_age), got %s", c.Limits.RestoreGrace)
+	}
 	if c.Limits.MaxAge < 0 {
 		lim.Fieldf("max_age", "must be >= 0 (0 = never), got %s", c.Limits.MaxAge)
 	}

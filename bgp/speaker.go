@@ -156,6 +156,12 @@ func (s *Speaker) restore(r *record, now time.Time) {
 		return
 	}
 	s.counts.restored++
+	if g := s.cfg.Limits.RestoreGrace; g > 0 {
+		if e := s.table[a.key]; e != nil && (e.rec.ExpiresAt.IsZero() || now.Add(g).Before(e.rec.ExpiresAt)) {
+			e.rec.ExpiresAt = now.Add(g).UTC()
+		}
+		ev = ev.Dur("restore_grace", g)
+	}
 	ev.Str("nlri", a.key).Msg("saved mitigation re-announced")
 }
 
@@ -328,8 +334,8 @@ func (c *Config) actionLimit(action string) int {
 func (s *Speaker) run() {
 	defer close(s.done)
 	var tick <-chan time.Time
-	if s.cfg.Limits.MaxAge > 0 {
-		t := time.NewTicker(min(time.Second, s.cfg.Limits.MaxAge))
+	if age := expiryPeriod(s.cfg.Limits); age > 0 {
+		t := time.NewTicker(min(time.Second, age))
 		defer t.Stop()
 		tick = t.C
 	}
@@ -429,7 +435,19 @@ func (s *Speaker) count(withdraw bool, err error) {
 	}
 }
 
-// expire withdraws what has outlived limits.max_age.
+// expiryPeriod is the shortest life an entry can have, or 0 when none expires.
+func expiryPeriod(l LimitsConfig) time.Duration {
+	switch {
+	case l.MaxAge > 0 && l.RestoreGrace > 0:
+		return min(l.MaxAge, l.RestoreGrace)
+	case l.MaxAge > 0:
+		return l.MaxAge
+	}
+	return l.RestoreGrace
+}
+
+// expire withdraws what has outlived limits.max_age, or restore_grace for
+// a restored entry nobody asked for again.
 func (s *Speaker) expire() {
 	s.mu.Lock()
 	defer s.mu.Unlock()

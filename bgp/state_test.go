@@ -177,3 +177,40 @@ func FuzzParseState(f *testing.F) {
 		}
 	})
 }
+
+// TestRestoreGrace: after a restart, a restored mitigation the detector asks
+// for again lives on under its new request; one nobody claims is withdrawn
+// once restore_grace has passed.
+func TestRestoreGrace(t *testing.T) {
+	cfg := dryConfig()
+	cfg.StateFile = filepath.Join(t.TempDir(), "state.json")
+	cfg.Limits.RestoreGrace = 10 * time.Minute
+	clk := &testClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	s, _ := newDry(t, cfg, clk)
+	for _, r := range []detect.Request{flowReq("still", "198.51.100.1/32", 17), flowReq("over", "198.51.100.2/32", 17)} {
+		if err := s.Mitigate(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Stop()
+
+	s2, _ := newDry(t, cfg, clk)
+	defer s2.Stop()
+	// The attack on .1 is detected again after the restart: same match,
+	// new request ID.
+	if err := s2.Mitigate(flowReq("still-again", "198.51.100.1/32", 17)); err != nil {
+		t.Fatal(err)
+	}
+	clk.add(11 * time.Minute)
+	deadline := time.Now().Add(5 * time.Second)
+	for len(s2.Active()) > 1 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	var ids []string
+	for _, a := range s2.Active() {
+		ids = append(ids, a.ID)
+	}
+	if !slices.Equal(ids, []string{"still-again"}) {
+		t.Fatalf("active after the grace = %v, want only the re-claimed [still-again]", ids)
+	}
+}

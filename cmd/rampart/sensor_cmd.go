@@ -12,10 +12,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rampartnet/rampart/bgp"
 	"github.com/rampartnet/rampart/internal/config"
 	"github.com/rampartnet/rampart/internal/lifecycle"
 	"github.com/rampartnet/rampart/sensor"
 	"github.com/rampartnet/rampart/sensor/capture"
+	"github.com/rampartnet/rampart/sensor/detect"
 )
 
 func newSensorCmd(g *globals) *cobra.Command {
@@ -52,10 +54,21 @@ func newSensorCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// buildSensor creates the components in start order, and the channel on
-// which a component reports that the sensor must stop.
+// buildSensor creates the components in start order — the BGP speaker
+// before the sensor whose detector calls it, so it stops after — and the
+// channel on which a component reports that the sensor must stop.
 func buildSensor(_ context.Context, log zerolog.Logger, cfg *config.Config) ([]lifecycle.Named, <-chan error, error) {
-	sn, err := sensor.New(cfg.Sensor(), sensor.Options{Log: log, SummaryEvery: 5 * time.Second})
+	var comps []lifecycle.Named
+	var mit detect.Mitigator
+	if cfg.BGP.Enabled || cfg.BGP.DryRun {
+		sp, err := bgp.New(log.With().Str("component", "bgp").Logger(), cfg.BGP, cfg.Networks, cfg.Whitelist)
+		if err != nil {
+			return nil, nil, err
+		}
+		comps = append(comps, lifecycle.Named{Name: "bgp", Component: sp})
+		mit = sp
+	}
+	sn, err := sensor.New(cfg.Sensor(), sensor.Options{Log: log, SummaryEvery: 5 * time.Second, Mitigator: mit})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -67,5 +80,5 @@ func buildSensor(_ context.Context, log zerolog.Logger, cfg *config.Config) ([]l
 		}
 		failed <- err
 	}()
-	return []lifecycle.Named{{Name: "sensor", Component: sn}}, failed, nil
+	return append(comps, lifecycle.Named{Name: "sensor", Component: sn}), failed, nil
 }
