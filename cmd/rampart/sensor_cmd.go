@@ -12,12 +12,16 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rampartnet/rampart/analytics"
 	"github.com/rampartnet/rampart/bgp"
 	"github.com/rampartnet/rampart/internal/config"
 	"github.com/rampartnet/rampart/internal/lifecycle"
 	"github.com/rampartnet/rampart/sensor"
+	"github.com/rampartnet/rampart/sensor/aggregate"
 	"github.com/rampartnet/rampart/sensor/capture"
 	"github.com/rampartnet/rampart/sensor/detect"
+	"github.com/rampartnet/rampart/sensor/sample"
+	"github.com/rampartnet/rampart/sensor/snapshot"
 )
 
 func newSensorCmd(g *globals) *cobra.Command {
@@ -68,7 +72,24 @@ func buildSensor(_ context.Context, log zerolog.Logger, cfg *config.Config) ([]l
 		comps = append(comps, lifecycle.Named{Name: "bgp", Component: sp})
 		mit = sp
 	}
-	sn, err := sensor.New(cfg.Sensor(), sensor.Options{Log: log, SummaryEvery: 5 * time.Second, Mitigator: mit})
+	opts := sensor.Options{Log: log, SummaryEvery: 5 * time.Second, Mitigator: mit}
+	var sn *sensor.Sensor
+	if cfg.Snapshots.Enabled {
+		// The collector copies the interval's rows on the aggregator goroutine
+		// and hands them over without blocking; the writer, started before
+		// the sensor and stopped after it, writes the Arrow files.
+		col, err := snapshot.NewCollector(snapshot.Config{Interval: cfg.Snapshots.Interval, Partition: "hostgroup"}, cfg.Aggregate.Tick)
+		if err != nil {
+			return nil, nil, err
+		}
+		w, err := analytics.New(log.With().Str("component", "snapshots").Logger(), cfg.Snapshots, cfg.SensorID, col)
+		if err != nil {
+			return nil, nil, err
+		}
+		comps = append(comps, lifecycle.Named{Name: "snapshots", Component: w})
+		opts.OnTick = func(t aggregate.Tick, _ *sample.Store) { col.OnTick(t, sn.Aggregator()) }
+	}
+	sn, err := sensor.New(cfg.Sensor(), opts)
 	if err != nil {
 		return nil, nil, err
 	}
