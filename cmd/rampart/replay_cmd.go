@@ -103,6 +103,13 @@ func printReport(w io.Writer, r *sensor.Report) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", a.IP, a.Direction, a.Type, a.StartedAt, a.DetectedAt,
 			a.State, a.PeakPPS, a.PeakBPS, a.Mitigation.Action, rule)
+		for _, v := range a.Vectors { // vectors the attack added later, each with its own rule
+			rule := v.Mitigation.Reason
+			if v.Mitigation.Rule != nil {
+				rule = v.Mitigation.Rule.String()
+			}
+			fmt.Fprintf(tw, "  + vector\t\t%s\t\t%s\t\t\t\t%s\t%s\n", v.Type, v.DetectedAt, v.Mitigation.Action, rule)
+		}
 	}
 	return tw.Flush()
 }

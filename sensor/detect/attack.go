@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"slices"
 	"time"
 )
 
@@ -23,15 +24,18 @@ const (
 // Times are packet time, RFC 3339 with nanoseconds in UTC; the *Ns fields
 // carry the same instants as ns since the epoch for Go callers.
 type Attack struct {
-	ID         string `json:"id"`
-	IP         string `json:"ip"`
-	Direction  string `json:"direction"` // "in": the host is the target; "out": the source
-	Hostgroup  string `json:"hostgroup"`
-	Type       string `json:"type"`
-	State      string `json:"state"`
-	StartedAt  string `json:"started_at"` // start of the first tick above threshold
-	DetectedAt string `json:"detected_at"`
-	EndedAt    string `json:"ended_at,omitempty"`
+	ID        string `json:"id"`
+	IP        string `json:"ip"`
+	Direction string `json:"direction"` // "in": the host is the target; "out": the source
+	Hostgroup string `json:"hostgroup"`
+	Type      string `json:"type"` // of the first vector
+	// Types lists the type of every vector, the first first: a multi-vector
+	// attack adds one per vector its rules did not cover (see Vectors).
+	Types      []string `json:"types"`
+	State      string   `json:"state"`
+	StartedAt  string   `json:"started_at"` // start of the first tick above threshold
+	DetectedAt string   `json:"detected_at"`
+	EndedAt    string   `json:"ended_at,omitempty"`
 	// Trigger is the series furthest above its threshold at detection.
 	Trigger      string  `json:"trigger"`
 	Threshold    float64 `json:"threshold"` // of Trigger (bits/s for bps)
@@ -42,13 +46,37 @@ type Attack struct {
 	Manual       bool    `json:"manual,omitempty"`
 	ManualReason string  `json:"manual_reason,omitempty"`
 
-	Fingerprint *Fingerprint `json:"fingerprint"`
-	Mitigation  Mitigation   `json:"mitigation"`
+	Fingerprint *Fingerprint `json:"fingerprint"` // of the first vector
+	Mitigation  Mitigation   `json:"mitigation"`  // of the first vector, requested with ID
 	Pcap        string       `json:"pcap,omitempty"`
+	// Vectors are the vectors added while the attack went on, each with
+	// its own request; all are withdrawn when the attack ends.
+	Vectors []Vector `json:"vectors,omitempty"`
 
 	StartedNs  int64 `json:"-"`
 	DetectedNs int64 `json:"-"`
 	EndedNs    int64 `json:"-"`
+}
+
+// Vector is a kind of traffic that joined an attack after its detection,
+// over a threshold and not matched by the attack's rules.
+type Vector struct {
+	Type        string       `json:"type"`
+	RequestID   string       `json:"request_id"` // Request.ID, as in Withdraw
+	DetectedAt  string       `json:"detected_at"`
+	Fingerprint *Fingerprint `json:"fingerprint"` // of the samples no earlier rule matched
+	Mitigation  Mitigation   `json:"mitigation"`
+	Pcap        string       `json:"pcap,omitempty"`
+	DetectedNs  int64        `json:"-"`
+}
+
+// clone copies a, with slices of its own: the detector keeps changing the
+// attack while callers read the copy.
+func (a *Attack) clone() Attack {
+	c := *a
+	c.Types = slices.Clone(a.Types)
+	c.Vectors = slices.Clone(a.Vectors)
+	return c
 }
 
 // Mitigation is what was asked for an attack and how it ended.

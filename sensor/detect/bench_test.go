@@ -34,6 +34,9 @@ type bench struct {
 	det   *Detector
 	tick  int64
 	timed bool
+	store adder
+	recs  []sample.Record
+	fresh bool // re-add recs, stamped in each tick, before it closes
 }
 
 func newBench(b *testing.B, active, attacked, storeSize int, ranger bool) *bench {
@@ -55,7 +58,7 @@ func newBench(b *testing.B, active, attacked, storeSize int, ranger bool) *bench
 			DstPort: 4444, IPLen: 1400, Src4: uint32(i), Dst4: u32(addrOf(k))}}
 	}
 	store.Add(recs)
-	bn := &bench{b: b, batch: &ring.Batch{Final: true, Deltas: make([]hosts.Delta, active)}}
+	bn := &bench{b: b, batch: &ring.Batch{Final: true, Deltas: make([]hosts.Delta, active)}, store: store, recs: recs}
 	bn.det, err = New(DefaultConfig(), Deps{Log: zerolog.Nop(), Thresholds: th, Partition: 1, Samples: store, Mitigator: nopMitigator{}})
 	if err != nil {
 		b.Fatal(err)
@@ -94,6 +97,12 @@ func (bn *bench) onTick(t aggregate.Tick) {
 func (bn *bench) step() {
 	bn.tick++
 	bn.batch.TickEnd = bn.tick * int64(100*time.Millisecond)
+	if bn.fresh {
+		for i := range bn.recs {
+			bn.recs[i].TimeNs = bn.batch.TickEnd - 1
+		}
+		bn.store.Add(bn.recs)
+	}
 	bn.agg.Apply(bn.batch)
 	bn.agg.CloseTick(bn.batch.TickEnd)
 }
@@ -121,6 +130,26 @@ func BenchmarkTick1MActive1KAttacked(b *testing.B) {
 		b.Fatalf("%d attacks open, want %d", st.Detected, attacked)
 	}
 	bn.run()
+}
+
+// A tick of 1,000 open attacks (and no other host) with fresh samples of
+// them every tick, 64 each, which the vector checks (every trigger_ticks
+// ticks) read and match against each attack's rule: the cost of following
+// multi-vector attacks.
+func BenchmarkVectorChecks1KAttacks(b *testing.B) {
+	const attacked = 1000
+	bn := newBench(b, attacked, attacked, 1<<16, true)
+	bn.fresh = true
+	for range 3 {
+		bn.step()
+	}
+	if st := bn.det.Stats(); st.Detected != attacked {
+		b.Fatalf("%d attacks open, want %d", st.Detected, attacked)
+	}
+	bn.run()
+	if st := bn.det.Stats(); st.VectorsAdded != 0 {
+		b.Fatalf("%d vectors added to attacks that kept theirs", st.VectorsAdded)
+	}
 }
 
 // The tick in which 1,000 attacks open at once (carpet bombing): a

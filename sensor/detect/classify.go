@@ -48,10 +48,15 @@ var amplifiers = map[uint16]string{
 const (
 	dominant     = 0.5 // protocol or fragment share of all samples
 	synDominant  = 0.6 // SYN-without-ACK share of TCP: below it, connections are mostly established
-	ackDominant  = 0.6
+	ackDominant  = 0.6 // bare ACK share of TCP for an ACK flood
 	ampPortShare = 0.5 // top UDP source port share of UDP with ports
-	ackFloodLen  = 400 // ACK floods carry little payload; bulk data packets are larger
 	benignShare  = 0.9 // established TCP share of samples for a transfer
+	// An ACK flood's packets are built alike (uniform length, within this
+	// spread) and spoofed: most samples are a flow of their own (random
+	// sources or ports). The ACKs of established connections come many per
+	// flow, and a busy host's TCP mixes in data (PSH, payload).
+	ackFloodSpread    = 24
+	ackFloodFlowShare = 0.5
 )
 
 // classify names the attack from its samples, or from its rates when there
@@ -80,7 +85,7 @@ func classify(p *profile, rates *[aggregate.NumSeries]uint64, lim *Limits, minSa
 			return TypeSYNFlood
 		case float64(p.rst)/l4 >= dominant:
 			return TypeRSTFlood
-		case float64(p.ackOnly)/l4 >= ackDominant && p.p50 < ackFloodLen:
+		case isACKFlood(p):
 			return TypeACKFlood
 		}
 		return TypeUnknown
@@ -92,6 +97,13 @@ func classify(p *profile, rates *[aggregate.NumSeries]uint64, lim *Limits, minSa
 		return TypeICMPFlood
 	}
 	return TypeUnknown
+}
+
+// isACKFlood reports what real ACK floods look like: bare ACKs (no data, no
+// PSH) are most of the TCP, of nearly one length, and mostly each a new flow.
+func isACKFlood(p *profile) bool {
+	return p.bareACK > 0 && float64(p.bareACK)/float64(p.tcpL4) >= ackDominant &&
+		p.bareACKSpread <= ackFloodSpread && float64(p.bareACKFlows)/float64(p.bareACK) >= ackFloodFlowShare
 }
 
 // classifyRates is classify from the counters alone: no ports, no flags but SYN.

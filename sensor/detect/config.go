@@ -37,6 +37,9 @@ type Config struct {
 	// tcp_pps) and whose samples are established TCP in at most this many
 	// flows is a transfer (download, speed test), not an attack. 0 is off.
 	BenignMaxFlows int `yaml:"benign_max_flows"`
+	// MaxVectors bounds the vectors (each its own FlowSpec rule) of one
+	// attack; a vector past it blackholes the host instead.
+	MaxVectors int `yaml:"max_vectors"`
 	// History is how many ended attacks Attacks() keeps.
 	History int `yaml:"history"`
 	// AttackLog is a JSON-lines file with one record per attack at its end
@@ -81,6 +84,7 @@ func DefaultConfig() Config {
 		MinSamples:          10,
 		FingerprintLookback: 2 * time.Second,
 		BenignMaxFlows:      8,
+		MaxVectors:          8,
 		History:             1000,
 		Webhook:             WebhookConfig{Timeout: 5 * time.Second, Retries: 3, Backoff: time.Second, Queue: 1024},
 		Exec:                ExecConfig{Timeout: 30 * time.Second, Concurrency: 4, Queue: 1024},
@@ -102,6 +106,7 @@ func (c *Config) Validate(p validate.Path) {
 	validate.Range(p, "min_samples", c.MinSamples, 1, 1<<20)
 	durationIn(p, "fingerprint_lookback", c.FingerprintLookback, time.Millisecond, time.Minute)
 	validate.Range(p, "benign_max_flows", c.BenignMaxFlows, 0, 1024)
+	validate.Range(p, "max_vectors", c.MaxVectors, 1, 64)
 	validate.Range(p, "history", c.History, 1, 1<<20)
 	if c.AttackLog != "" && !filepath.IsAbs(c.AttackLog) {
 		p.Fieldf("attack_log", "must be an absolute path or empty, got %q", c.AttackLog)

@@ -24,6 +24,7 @@ func TestConfigValidate(t *testing.T) {
 		{"hold", func(c *Config) { c.HoldTime = -time.Second }, "detection.hold_time: must be between 0s and 24h0m0s, got -1s"},
 		{"max ban", func(c *Config) { c.MaxBanTime = time.Minute }, "detection.max_ban_time: must be 0 (off) or at least min_ban_time (5m0s), got 1m0s"},
 		{"coverage", func(c *Config) { c.RuleCoverage = math.NaN() }, "detection.rule_coverage: must be between 0.5 and 1, got NaN"},
+		{"max vectors", func(c *Config) { c.MaxVectors = 0 }, "detection.max_vectors: must be between 1 and 64, got 0"},
 		{"log path", func(c *Config) { c.AttackLog = "attacks.jsonl" }, `detection.attack_log: must be an absolute path or empty, got "attacks.jsonl"`},
 		{"webhook url", func(c *Config) { c.Webhook.URL = "ftp://x" }, `detection.webhook.url: must be an http:// or https:// URL or empty, got "ftp://x"`},
 		{"webhook queue", func(c *Config) { c.Webhook.Queue = 0 }, "detection.webhook.queue: must be between 1 and 1048576, got 0"},

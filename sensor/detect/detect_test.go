@@ -348,3 +348,23 @@ func TestCarpetBombing(t *testing.T) {
 		})
 	}
 }
+
+// A sensor that stops mid-attack records the attack as ended by shutdown but
+// leaves its mitigation in place: the mitigator persists it over the restart.
+func TestShutdownKeepsMitigations(t *testing.T) {
+	h := newHarness(t, testConfig(), nil)
+	h.runTo(30, newTraffic("203.0.113.7", aggregate.In, 30_000, 1*sec, 10*sec, udpFlood, 1))
+	if len(h.mit.reqs) != 1 {
+		t.Fatalf("%d mitigation requests, want 1", len(h.mit.reqs))
+	}
+	if err := h.det.Close(); err != nil {
+		t.Fatal(err)
+	}
+	as := h.attacks()
+	if len(as) != 1 || as[0].Mitigation.EndedBy != EndedShutdown {
+		t.Fatalf("attacks after Close = %+v, want one ended by %s", as, EndedShutdown)
+	}
+	if w := h.withdrawn(); len(w) != 0 {
+		t.Errorf("Close withdrew %v; a stopping sensor must leave its mitigations in place", w)
+	}
+}

@@ -5,10 +5,12 @@
 // its thresholds (learned ones first, then its hostgroup's). A host above a
 // threshold for trigger_ticks consecutive ticks is attacked: the detector
 // fingerprints the host's recent samples, names the attack type, synthesizes
-// a FlowSpec rule (or falls back to a blackhole) and asks the Mitigator. The
-// attack ends once the host stayed calm for hold_time and min_ban_time has
-// passed. Every decision uses tick end times only, so a replay on packet time
-// gives the same attacks every run.
+// a FlowSpec rule (or falls back to a blackhole) and asks the Mitigator.
+// While it goes on, traffic over a threshold that its rules do not match is
+// a new vector with a rule of its own (see vector.go). The attack ends, and
+// all its requests are withdrawn, once the host stayed calm for hold_time
+// and min_ban_time has passed. Every decision uses tick end times only, so
+// a replay on packet time gives the same attacks every run.
 //
 // Concurrency: OnTick runs on the aggregator's goroutine, which must also be
 // the one that fills the sample store. Ban, Unban, Attacks and Stats may be
@@ -93,11 +95,16 @@ type Detector struct {
 	hooks      []notifier
 
 	// detector goroutine only
-	hits    []hit
-	pending []int  // indexes in hits of attacks to open this tick
-	own     Limits // learned limits of the host being visited
-	buf     []sample.Record
-	visitFn func(aggregate.HostView) bool
+	hits      []hit
+	wants     []sampleWant // attacks to open and vector checks, this tick
+	wantIdx   map[trackKey]int
+	wantDir   [aggregate.NumDirs]bool // some want is of this direction
+	sets      [][]sample.Record       // per want, when a SampleRanger is read once
+	own       Limits                  // learned limits of the host being visited
+	buf       []sample.Record
+	unc       []sample.Record // samples no rule of an attack matches
+	visitFn   func(aggregate.HostView) bool
+	collectFn func(*sample.Record)
 
 	cmdMu sync.Mutex
 	cmds  []command
@@ -130,6 +137,7 @@ type track struct {
 	peak       [aggregate.NumSeries]uint64
 	trig       aggregate.Series // series that triggered the attack; NumSeries for a manual ban
 	attack     *Attack
+	vec        vectorState
 }
 
 // hit is a host and direction above a threshold in this tick.
@@ -187,6 +195,7 @@ func New(cfg Config, deps Deps) (*Detector, error) {
 		samples:    deps.Samples,
 		mit:        deps.Mitigator,
 		tracks:     map[trackKey]*track{},
+		wantIdx:    map[trackKey]int{},
 		history:    make([]Attack, 0, cfg.History),
 		stats:      Stats{Active: map[string]int{}},
 	}
@@ -199,7 +208,7 @@ func New(cfg Config, deps Deps) (*Detector, error) {
 		}
 		d.white.Insert(pfx.Masked())
 	}
-	d.visitFn = d.visit
+	d.visitFn, d.collectFn = d.visit, d.collect
 	var err error
 	if d.rec, err = newRecorder(cfg, deps.Log); err != nil {
 		return nil, err
@@ -226,13 +235,16 @@ func (d *Detector) OnTick(t aggregate.Tick) {
 	now := t.End
 	d.lastNs = now
 	d.applyCommands(now)
-	d.pending = d.pending[:0]
+	d.wants = d.wants[:0]
 	for i := range d.hits {
-		if d.above(&d.hits[i], now) {
-			d.pending = append(d.pending, i)
+		h := &d.hits[i]
+		if d.above(h, now) {
+			tk := trackKey{h.key, h.dir}
+			d.wants = append(d.wants, sampleWant{tk: tk, hit: i, since: d.since(d.tracks[tk], now)})
 		}
 	}
-	d.startPending(now)
+	d.addChecks(now)
+	d.readSamples(now)
 	d.sweep(now)
 	d.rec.flush()
 }
@@ -318,47 +330,84 @@ func (d *Detector) since(tr *track, now int64) int64 {
 	return max(tr.runStart, now-int64(d.cfg.FingerprintLookback))
 }
 
-// startPending opens the attacks of this tick, reading their samples.
-func (d *Detector) startPending(now int64) {
-	if len(d.pending) == 0 {
+// sampleWant is a host whose recent samples this tick reads: an attack to
+// open, or an open attack's vector check.
+type sampleWant struct {
+	tk    trackKey
+	hit   int // in hits
+	since int64
+	last  int64 // the previous vector check, to take the oldest first
+	check bool
+}
+
+// readSamples reads the samples of every want and acts on them, in order.
+// A SampleRanger is read once for all; a plain store is scanned once per
+// want, at most maxScansPerTick times a tick: attacks beyond it open a tick
+// later (Stats.TriggersDeferred), checks beyond it wait for the next tick.
+func (d *Detector) readSamples(now int64) {
+	if len(d.wants) == 0 {
 		return
 	}
 	r, ranger := d.samples.(SampleRanger)
-	if !ranger || len(d.pending) == 1 {
-		for n, i := range d.pending {
-			h := &d.hits[i]
-			tr := d.tracks[trackKey{h.key, h.dir}]
-			if n >= maxScansPerTick {
-				d.stats.TriggersDeferred++
+	if !ranger || len(d.wants) == 1 {
+		for n := range d.wants {
+			w := &d.wants[n]
+			if n >= maxScansPerTick && d.samples != nil {
+				if !w.check {
+					d.stats.TriggersDeferred++
+				}
 				continue
 			}
-			d.start(tr, h, now, d.samplesFor(h.key, h.dir, d.since(tr, now)))
+			d.act(w, now, d.samplesFor(w.tk.key, w.tk.dir, w.since))
 		}
 		return
 	}
-	idx := make(map[trackKey]int, len(d.pending))
-	sinces := make([]int64, len(d.pending))
-	sets := make([][]sample.Record, len(d.pending))
+	clear(d.wantIdx)
+	d.wantDir = [aggregate.NumDirs]bool{}
 	oldest := now
-	for n, i := range d.pending {
-		h := &d.hits[i]
-		tk := trackKey{h.key, h.dir}
-		idx[tk] = n
-		sinces[n] = d.since(d.tracks[tk], now)
-		oldest = min(oldest, sinces[n])
+	for n := range d.wants {
+		d.wantIdx[d.wants[n].tk] = n
+		d.wantDir[d.wants[n].tk.dir] = true
+		oldest = min(oldest, d.wants[n].since)
 	}
-	r.Range(oldest, func(rec *sample.Record) {
-		for dir := range aggregate.NumDirs {
-			k := sample.KeyOf(&rec.Header, sample.Dir(dir), d.prefixLen6)
-			if n, ok := idx[trackKey{k, dir}]; ok && rec.TimeNs >= sinces[n] {
-				sets[n] = append(sets[n], *rec)
-			}
+	for len(d.sets) < len(d.wants) {
+		d.sets = append(d.sets, nil)
+	}
+	for n := range d.wants {
+		d.sets[n] = d.sets[n][:0]
+	}
+	r.Range(oldest, d.collectFn)
+	for n := range d.wants {
+		d.act(&d.wants[n], now, d.sets[n])
+		if cap(d.sets[n]) > maxKeptSet { // a carpet bombing's sets are not kept for ever
+			d.sets[n] = nil
 		}
-	})
-	for n, i := range d.pending {
-		h := &d.hits[i]
-		d.start(d.tracks[trackKey{h.key, h.dir}], h, now, sets[n])
 	}
+}
+
+// maxKeptSet is the largest per-want sample buffer kept between ticks.
+const maxKeptSet = 4096
+
+// collect adds one record of a SampleRanger to the sets that want it.
+func (d *Detector) collect(rec *sample.Record) {
+	for dir := range aggregate.NumDirs {
+		if !d.wantDir[dir] {
+			continue
+		}
+		k := sample.KeyOf(&rec.Header, sample.Dir(dir), d.prefixLen6)
+		if n, ok := d.wantIdx[trackKey{k, dir}]; ok && rec.TimeNs >= d.wants[n].since {
+			d.sets[n] = append(d.sets[n], *rec)
+		}
+	}
+}
+
+func (d *Detector) act(w *sampleWant, now int64, recs []sample.Record) {
+	h, tr := &d.hits[w.hit], d.tracks[w.tk]
+	if w.check {
+		d.checkVector(tr, h, now, recs)
+		return
+	}
+	d.start(tr, h, now, recs)
 }
 
 // sweep ends the run of every track not above in tick now, drops tracks with
@@ -451,7 +500,9 @@ func (d *Detector) newAttack(tr *track, key hosts.Key, dir aggregate.Dir, startN
 func (d *Detector) open(tr *track, a *Attack, key hosts.Key, dir aggregate.Dir, recs []sample.Record, now int64, extra *zerolog.Event) {
 	tr.attack = a
 	tr.banUntil = max(tr.banUntil, now+int64(d.cfg.MinBanTime))
-	d.mitigate(a, tr.group, key, dir, recs)
+	tr.vec = vectorState{nextCheck: now + d.checkNs()}
+	a.Types = []string{a.Type}
+	d.mitigate(tr, a, key, dir, recs)
 	d.stats.Detected++
 	d.stats.Active[a.Type]++
 	if d.rec.pcapDir != "" && len(recs) > 0 {
@@ -482,11 +533,12 @@ func (d *Detector) samplesFor(key hosts.Key, dir aggregate.Dir, since int64) []s
 }
 
 // mitigate chooses and requests the mitigation of a new attack.
-func (d *Detector) mitigate(a *Attack, g int, key hosts.Key, dir aggregate.Dir, recs []sample.Record) {
+func (d *Detector) mitigate(tr *track, a *Attack, key hosts.Key, dir aggregate.Dir, recs []sample.Record) {
 	m := &a.Mitigation
 	pfx := hostPrefix(key, d.prefixLen6)
 	req := Request{ID: a.ID, Prefix: pfx, Hostgroup: a.Hostgroup}
-	switch action := d.th.Action(g); {
+	var span *Rule
+	switch action := d.th.Action(tr.group); {
 	case d.white.Lookup(pfx.Addr()):
 		m.Action, m.Reason = ActionNone, "whitelisted"
 		d.stats.Whitelisted++
@@ -499,44 +551,74 @@ func (d *Detector) mitigate(a *Attack, g int, key hosts.Key, dir aggregate.Dir, 
 	case action == hostgroup.ActionScrub:
 		req.Action, req.Reason = ActionRedirect, "hostgroup action scrub"
 	default:
-		base := Rule{Destination: pfx}
-		if dir == aggregate.Out {
-			base = Rule{Source: pfx}
-		}
-		s := synthesize(recs, base, d.cfg.RuleCoverage, d.cfg.MinSamples)
-		if s.ok {
-			req.Action, req.Rule = ActionFlowSpec, &s.rule
-			m.Rule, m.Coverage = &s.rule, s.coverage
-		} else {
-			req.Action, req.Reason = ActionBlackhole, "fallback: "+s.reason
-		}
+		span = d.ruleFor(&req, m, recs, dir)
 	}
+	d.request(tr, a, req, m, span)
+}
+
+// ruleFor makes req a FlowSpec rule for recs, or a blackhole when no rule
+// covers enough of them; with a rule, it returns the rule's span (see
+// synthesis.span).
+func (d *Detector) ruleFor(req *Request, m *Mitigation, recs []sample.Record, dir aggregate.Dir) *Rule {
+	base := Rule{Destination: req.Prefix}
+	if dir == aggregate.Out {
+		base = Rule{Source: req.Prefix}
+	}
+	s := synthesize(recs, base, d.cfg.RuleCoverage, d.cfg.MinSamples)
+	if !s.ok {
+		req.Action, req.Reason = ActionBlackhole, "fallback: "+s.reason
+		return nil
+	}
+	req.Action, req.Rule = ActionFlowSpec, &s.rule
+	m.Rule, m.Coverage = &s.rule, s.coverage
+	return &s.span
+}
+
+// request asks the Mitigator for req on behalf of attack a, records the
+// outcome in m, and remembers the request for vector checks (by the span of
+// its rule) and the end. A refused rule still counts as asked, so it is not
+// asked again every tick.
+func (d *Detector) request(tr *track, a *Attack, req Request, m *Mitigation, span *Rule) {
 	m.Action, m.Reason = req.Action, req.Reason
-	if req.Action != ActionFlowSpec {
-		m.Prefix = pfx.String()
+	if req.Action == ActionFlowSpec {
+		tr.vec.spans = append(tr.vec.spans, span)
+	} else {
+		m.Prefix = req.Prefix.String()
+		tr.vec.hostWide = true
 	}
 	if err := d.mit.Mitigate(req); err != nil {
 		m.Error = err.Error()
 		d.stats.MitigationsRefused++
-		d.log.Error().Err(err).Str("id", a.ID).Str("action", req.Action).Msg("mitigation refused")
+		d.log.Error().Err(err).Str("id", req.ID).Str("action", req.Action).Msg("mitigation refused")
 		return
 	}
 	d.stats.MitigationsRequested++
+	tr.vec.requests = append(tr.vec.requests, req.ID)
 	a.State = StateMitigating
 }
 
 // end closes the attack of track tk at now.
 func (d *Detector) end(tk trackKey, tr *track, now int64, by string) {
 	a := tr.attack
-	if a.State == StateMitigating {
-		if err := d.mit.Withdraw(a.ID); err != nil {
+	for _, id := range tr.vec.requests {
+		// A sensor that stops does not stop the attack: its mitigations stay
+		// with the mitigator, which persists them and, after a restart,
+		// keeps them for as long as the detector asks for them again.
+		if by == EndedShutdown {
+			break
+		}
+		if err := d.mit.Withdraw(id); err != nil {
 			d.stats.WithdrawalsFailed++
-			d.log.Error().Err(err).Str("id", a.ID).Msg("mitigation withdrawal failed")
+			d.log.Error().Err(err).Str("id", id).Msg("mitigation withdrawal failed")
 		}
 	}
+	tr.vec = vectorState{}
 	a.State = StateEnded
 	a.EndedNs, a.EndedAt = now, timeText(now)
 	a.Mitigation.EndedBy = by
+	for i := range a.Vectors {
+		a.Vectors[i].Mitigation.EndedBy = by
+	}
 	d.stats.Ended++
 	if d.stats.Active[a.Type]--; d.stats.Active[a.Type] <= 0 {
 		delete(d.stats.Active, a.Type)
@@ -561,7 +643,7 @@ func (d *Detector) end(tk trackKey, tr *track, now int64, by string) {
 
 func (d *Detector) notify(event string, a *Attack) {
 	for _, h := range d.hooks {
-		h.notify(Event{Event: event, Attack: *a})
+		h.notify(Event{Event: event, Attack: a.clone()})
 	}
 }
 
@@ -665,7 +747,7 @@ func (d *Detector) Attacks() []Attack {
 	out = append(out, d.history...)
 	for _, tr := range d.tracks {
 		if tr.attack != nil {
-			out = append(out, *tr.attack)
+			out = append(out, tr.attack.clone())
 		}
 	}
 	d.mu.Unlock()

@@ -46,10 +46,13 @@ const topN = 5
 type profile struct {
 	n                    int
 	tcp, udp, icmp, frag int
-	tcpL4                int // TCP samples with flags (not later fragments)
-	syn, rst, ackOnly    int // of tcpL4: SYN without ACK, RST, ACK without SYN/RST/FIN
-	established          int // of tcpL4: ACK set, SYN and RST clear
-	udpL4                int // UDP samples with ports
+	tcpL4                int    // TCP samples with flags (not later fragments)
+	syn, rst             int    // of tcpL4: SYN without ACK, RST
+	established          int    // of tcpL4: ACK set, SYN and RST clear
+	bareACK              int    // of tcpL4: ACK alone (no PSH, URG, FIN), no payload
+	bareACKFlows         int    // distinct flows of the bare ACKs
+	bareACKSpread        uint16 // p95 - p5 of the bare ACKs' lengths
+	udpL4                int    // UDP samples with ports
 	udpTopSrcPort        uint16
 	udpTopSrcN           int
 	flows                int
@@ -76,13 +79,16 @@ func fingerprint(recs []sample.Record, rate uint32) profile {
 	sources := map[netip.Addr]struct{}{}
 	flows := map[flowKey]struct{}{}
 	lens := make([]uint16, 0, len(recs))
+	var bareLens []uint16
+	bareFlows := map[flowKey]struct{}{}
 	for i := range recs {
 		h := &recs[i].Header
 		l4 := h.Frag != packet.FragLater
 		protos[Protocol(h.Proto).String()]++
 		src := srcAddr(h)
 		sources[src] = struct{}{}
-		flows[flowKey{src, dstAddr(h), h.Proto, h.SrcPort, h.DstPort}] = struct{}{}
+		fk := flowKey{src, dstAddr(h), h.Proto, h.SrcPort, h.DstPort}
+		flows[fk] = struct{}{}
 		prefixes[sourcePrefix(src).String()]++
 		lens = append(lens, h.IPLen)
 		if h.Frag != packet.FragNone {
@@ -103,9 +109,11 @@ func fingerprint(recs []sample.Record, rate uint32) profile {
 				}
 				if f&packet.TCPAck != 0 && f&(packet.TCPSyn|packet.TCPRst) == 0 {
 					p.established++
-					if f&packet.TCPFin == 0 {
-						p.ackOnly++
-					}
+				}
+				if f&0x3f == packet.TCPAck && h.IPLen <= noPayloadLen(h) {
+					p.bareACK++
+					bareFlows[fk] = struct{}{}
+					bareLens = append(bareLens, h.IPLen)
 				}
 			}
 		case packet.ProtoUDP:
@@ -128,8 +136,13 @@ func fingerprint(recs []sample.Record, rate uint32) profile {
 		}
 	}
 	p.flows = len(flows)
+	p.bareACKFlows = len(bareFlows)
+	if len(bareLens) > 0 {
+		slices.Sort(bareLens)
+		p.bareACKSpread = percentile(bareLens, 0.95) - percentile(bareLens, 0.05)
+	}
 	slices.Sort(lens)
-	pct := func(q float64) uint16 { return lens[int(q*float64(len(lens)-1)+0.5)] }
+	pct := func(q float64) uint16 { return percentile(lens, q) }
 	p.p50 = pct(0.5)
 	n := len(recs)
 	p.fp.Protocols = top(protos, n)
@@ -142,6 +155,18 @@ func fingerprint(recs []sample.Record, rate uint32) profile {
 	p.fp.Sources = len(sources)
 	p.fp.Flows = p.flows
 	return p
+}
+
+// percentile q of sorted, non-empty lens.
+func percentile(lens []uint16, q float64) uint16 { return lens[int(q*float64(len(lens)-1)+0.5)] }
+
+// noPayloadLen is the longest IP packet that carries a TCP header with
+// options and no data: minimal IP header plus a 60-byte TCP header.
+func noPayloadLen(h *packet.Header) uint16 {
+	if h.Family == packet.IPv6 {
+		return 40 + 60
+	}
+	return 20 + 60
 }
 
 // sourcePrefix is the /24 or /48 a source belongs to.

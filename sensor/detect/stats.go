@@ -15,6 +15,8 @@ type Stats struct {
 	WithdrawalsFailed    uint64
 	CommandsDropped      uint64 // Ban/Unban refused: queue full
 	TriggersDeferred     uint64 // attacks opened a tick late: too many at once for per-host sample scans
+	VectorsAdded         uint64 // vectors added to open attacks (each one more request)
+	VectorLimitHits      uint64 // a vector past max_vectors: the host blackholed instead
 
 	NotificationsSent    uint64
 	NotificationsFailed  uint64 // every attempt failed

@@ -22,7 +22,11 @@ type synthesis struct {
 	matched  int     // samples the rule matches
 	coverage float64 // matched / samples
 	ok       bool    // the rule is specific and covers enough; else fall back
-	reason   string  // why not ok
+	// span is the rule with its packet length widened to every sample the
+	// other components match: what the rule's traffic looks like, tails
+	// included, to tell that traffic from a new vector.
+	span   Rule
+	reason string // why not ok
 }
 
 // synthesize finds the most specific rule, narrowing base (destination or
@@ -69,6 +73,14 @@ func synthesize(recs []sample.Record, base Rule, want float64, minSamples int) s
 	}
 	if len(r.Protocols) == 1 && r.Protocols[0] == Protocol(packet.ProtoTCP) && r.Fragment == FragAny {
 		m = narrowFlags(recs, m, need, r)
+	}
+	s.span = *r
+	if len(m) > 0 {
+		lo, hi := recs[m[0]].Header.IPLen, recs[m[0]].Header.IPLen
+		for _, i := range m {
+			lo, hi = min(lo, recs[i].Header.IPLen), max(hi, recs[i].Header.IPLen)
+		}
+		s.span.PacketLength = &Range{From: lo, To: hi}
 	}
 	m = narrowLength(recs, m, need, r)
 

@@ -124,3 +124,31 @@ func TestSynthesisExamples(t *testing.T) {
 		})
 	}
 }
+
+// Property: a rule's span differs from the rule only in its length range,
+// matches every sample the rule matches, and no sample of another length
+// the other components exclude.
+func TestSpanProperty(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 8))
+	for i := range 300 {
+		recs := randomMix(r, 10+r.IntN(400))
+		s := synthesize(recs, Rule{Destination: mustPrefix("203.0.113.7/32")}, 0.95, 10)
+		if !s.ok {
+			continue
+		}
+		noLen, spanNoLen := s.rule, s.span
+		noLen.PacketLength, spanNoLen.PacketLength = nil, nil
+		if noLen.String() != spanNoLen.String() {
+			t.Fatalf("case %d: span %s differs from rule %s beyond length", i, &s.span, &s.rule)
+		}
+		for j := range recs {
+			h := &recs[j].Header
+			if s.rule.Matches(h) && !s.span.Matches(h) {
+				t.Fatalf("case %d: rule %s matches %+v, its span %s does not", i, &s.rule, *h, &s.span)
+			}
+			if s.span.Matches(h) != noLen.Matches(h) {
+				t.Fatalf("case %d: span %s and rule without length %s disagree on %+v", i, &s.span, &noLen, *h)
+			}
+		}
+	}
+}
