@@ -8,9 +8,9 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"time"
 
+	"github.com/rampartnet/rampart/internal/atomicfile"
 	"github.com/rampartnet/rampart/sensor/detect"
 )
 
@@ -140,34 +140,14 @@ func marshalState(recs []record) ([]byte, error) {
 	return json.MarshalIndent(state{Version: stateVersion, Mitigations: recs}, "", " ")
 }
 
-// saveState writes atomically: a temp file in the same directory, synced,
-// then renamed over the old one, so a crash leaves the old or the new table.
+// saveState writes atomically (internal/atomicfile), so a crash leaves the
+// old table or the new one.
 func saveState(path string, recs []record) error {
 	data, err := marshalState(recs)
-	if err != nil {
-		return fmt.Errorf("bgp: state file %s: %w", path, err)
-	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, base+".tmp*")
-	if err != nil {
-		return fmt.Errorf("bgp: state file: %w", err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
 	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
+		err = atomicfile.Write(path, atomicfile.Options{}, func(w io.Writer) error { _, err := w.Write(data); return err })
 	}
 	if err != nil {
-		os.Remove(tmp)
 		return fmt.Errorf("bgp: state file %s: %w", path, err)
 	}
 	return nil

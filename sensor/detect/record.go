@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
 
+	"github.com/rampartnet/rampart/internal/atomicfile"
 	"github.com/rampartnet/rampart/sensor/pcapfile"
 	"github.com/rampartnet/rampart/sensor/sample"
 	"github.com/rs/zerolog"
@@ -116,38 +118,27 @@ func (r *recorder) pcapWorker() {
 }
 
 // writePcap writes recs as frames rebuilt from their headers (see appendFrame)
-// to path, through a temporary file so a reader never sees half of it.
+// to path, atomically, so a reader never sees half of it.
 func writePcap(path string, recs []sample.Record) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriter(f)
-	w, err := pcapfile.NewWriter(bw, pcapfile.WriterOptions{Nanosecond: true})
-	var frame []byte
-	for i := 0; err == nil && i < len(recs); i++ {
-		rec := &recs[i]
-		frame = appendFrame(frame[:0], &rec.Header)
-		wire := rec.WireLen
-		if wire == 0 {
-			wire = uint32(ethHeaderLen(&rec.Header)) + uint32(rec.Header.IPLen)
+	return atomicfile.Write(path, atomicfile.Options{}, func(out io.Writer) error {
+		w, err := pcapfile.NewWriter(out, pcapfile.WriterOptions{Nanosecond: true})
+		if err != nil {
+			return err
 		}
-		err = w.WritePacket(max(rec.TimeNs, 0), wire, frame)
-	}
-	if err == nil {
-		err = bw.Flush()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
+		var frame []byte
+		for i := range recs {
+			rec := &recs[i]
+			frame = appendFrame(frame[:0], &rec.Header)
+			wire := rec.WireLen
+			if wire == 0 {
+				wire = uint32(ethHeaderLen(&rec.Header)) + uint32(rec.Header.IPLen)
+			}
+			if err := w.WritePacket(max(rec.TimeNs, 0), wire, frame); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func (r *recorder) close() error {
