@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -118,27 +116,7 @@ bgp:
 `, trace, sensorAddr, sensorPort, state, birdAddr, birdPort)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sensorCmd := exec.Command(buildBinary(t), "sensor", "--config", cfg, "--log-format", "json")
-	pipe, err := sensorCmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sensorCmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer sensorCmd.Process.Kill()
-	var log strings.Builder
-	logDone := make(chan struct{})
-	go func() {
-		defer close(logDone)
-		sc := bufio.NewScanner(pipe)
-		for sc.Scan() {
-			var rec map[string]any
-			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec["message"] != "traffic summary" {
-				log.WriteString(sc.Text() + "\n")
-			}
-		}
-	}()
+	r := startSensor(t, "sensor", "--config", cfg)
 
 	waitUntil("the rule in BIRD's flow table", 30*time.Second, func() (bool, string) {
 		out := birdc("show", "route", "table", "flowtab4", "all")
@@ -149,13 +127,7 @@ bgp:
 		t.Errorf("rule at BIRD lacks the UDP match or the traffic-rate (discard) action:\n%s", out)
 	}
 
-	if err := sensorCmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	if err := sensorCmd.Wait(); err != nil {
-		<-logDone
-		t.Fatalf("sensor exit: %v\n%s", err, log.String())
-	}
+	r.stop(syscall.SIGINT)
 	waitUntil("the rule gone with the session", 15*time.Second, func() (bool, string) {
 		out := birdc("show", "route", "table", "flowtab4", "all")
 		return !strings.Contains(out, "dst "+victim+"/32"), out

@@ -3,11 +3,9 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -56,51 +54,20 @@ capture:
 `, pcap, prefix)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(buildBinary(t), "sensor", "--config", cfg, "--log-format", "json")
-	pipe, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	lines := make(chan map[string]any, 100)
-	var log strings.Builder
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(pipe)
-		for sc.Scan() {
-			log.WriteString(sc.Text() + "\n")
-			var rec map[string]any
-			if json.Unmarshal(sc.Bytes(), &rec) == nil {
-				lines <- rec
-			}
-		}
-	}()
+	r := startSensor(t, "sensor", "--config", cfg)
+	r.waitFor("sensor running", 60*time.Second)
+	// net_pcap replays the file once, at once; give it time, then stop.
+	time.Sleep(2 * time.Second)
+	r.stop(syscall.SIGINT)
 	var totals map[string]any
-	deadline := time.After(60 * time.Second)
-	signalled := false
-	for totals == nil {
-		select {
-		case rec, ok := <-lines:
-			if !ok {
-				t.Fatalf("sensor exited without totals:\n%s", log.String())
-			}
-			switch rec["message"] {
-			case "sensor running":
-				// net_pcap replays the file once, at once; give it time, then stop.
-				go func() { time.Sleep(2 * time.Second); cmd.Process.Signal(syscall.SIGINT) }()
-				signalled = true
-			case "sensor totals":
-				totals = rec
-			}
-		case <-deadline:
-			t.Fatalf("no totals within 60s (signalled %v):\n%s", signalled, log.String())
+	for _, line := range strings.Split(r.Log(), "\n") {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) == nil && rec["message"] == "sensor totals" {
+			totals = rec
 		}
 	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("sensor exit: %v\n%s", err, log.String())
+	if totals == nil {
+		t.Fatalf("no totals in the log:\n%s", r.Log())
 	}
 	want := float64(len(trace))
 	if totals["packets"] != want || totals["rx_packets"] != want || totals["rx_missed"] != 0.0 {
