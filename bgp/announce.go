@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
-	"time"
 
 	api "github.com/osrg/gobgp/v3/api"
 	"github.com/osrg/gobgp/v3/pkg/apiutil"
@@ -50,11 +49,29 @@ func (c *Config) build(req detect.Request) (*announcement, error) {
 	a.action = req.Action
 	a.family = familyName(a.nlri)
 	a.key = a.family + " " + a.nlri.String()
-	a.path, err = apiutil.NewPath(a.nlri, false, a.attrs, time.Time{})
+	a.path, err = wirePath(a.nlri, a.attrs)
 	if err != nil {
 		return nil, fmt.Errorf("%w: encode path: %v", errInvalid, err)
 	}
 	return a, nil
+}
+
+// wirePath is the path with NLRI and attributes in wire format: GoBGP
+// decodes those directly, where the protobuf form (apiutil.NewPath) costs
+// a marshal here and an unmarshal in AddPath, most of a path's CPU time
+// and garbage.
+func wirePath(nlri bgp.AddrPrefixInterface, attrs []bgp.PathAttributeInterface) (*api.Path, error) {
+	n, err := nlri.Serialize()
+	if err != nil {
+		return nil, err
+	}
+	pattrs := make([][]byte, len(attrs))
+	for i, at := range attrs {
+		if pattrs[i], err = at.Serialize(); err != nil {
+			return nil, err
+		}
+	}
+	return &api.Path{NlriBinary: n, PattrsBinary: pattrs, Family: apiutil.ToApiFamily(nlri.AFI(), nlri.SAFI()), Identifier: nlri.PathIdentifier()}, nil
 }
 
 func (c *Config) flowSpecFor(hostgroup string) FlowSpecConfig {
