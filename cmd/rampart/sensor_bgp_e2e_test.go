@@ -94,6 +94,7 @@ protocol bgp sensor {
 	cfg := filepath.Join(dir, "rampart.yaml")
 	state := filepath.Join(dir, "bgp-state.json")
 	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`sensor_id: bgp-e2e
+api: { enabled: false } # 8179 may be a running demo
 networks: [198.51.100.0/24]
 hostgroups:
   - name: servers

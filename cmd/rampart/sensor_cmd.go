@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rampartnet/rampart/analytics"
+	"github.com/rampartnet/rampart/api"
 	"github.com/rampartnet/rampart/bgp"
 	"github.com/rampartnet/rampart/internal/config"
 	"github.com/rampartnet/rampart/internal/lifecycle"
@@ -64,8 +65,10 @@ func newSensorCmd(g *globals) *cobra.Command {
 func buildSensor(_ context.Context, log zerolog.Logger, cfg *config.Config) ([]lifecycle.Named, <-chan error, error) {
 	var comps []lifecycle.Named
 	var mit detect.Mitigator
+	var sp *bgp.Speaker
 	if cfg.BGP.Enabled || cfg.BGP.DryRun {
-		sp, err := bgp.New(log.With().Str("component", "bgp").Logger(), cfg.BGP, cfg.Networks, cfg.Whitelist)
+		var err error
+		sp, err = bgp.New(log.With().Str("component", "bgp").Logger(), cfg.BGP, cfg.Networks, cfg.Whitelist)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -101,5 +104,14 @@ func buildSensor(_ context.Context, log zerolog.Logger, cfg *config.Config) ([]l
 		}
 		failed <- err
 	}()
-	return append(comps, lifecycle.Named{Name: "sensor", Component: sn}), failed, nil
+	comps = append(comps, lifecycle.Named{Name: "sensor", Component: sn})
+	if cfg.API.Enabled {
+		// After the sensor: its aggregator and detector exist once it started.
+		srv, err := api.New(log.With().Str("component", "api").Logger(), cfg.API, newAPIDeps(sn, sp, cfg.Counters.IPv6PrefixLen))
+		if err != nil {
+			return nil, nil, err
+		}
+		comps = append(comps, lifecycle.Named{Name: "api", Component: srv})
+	}
+	return comps, failed, nil
 }

@@ -41,6 +41,7 @@ func TestSensorOverDPDK(t *testing.T) {
 	t.Cleanup(func() { os.RemoveAll(filepath.Join("/var/run/dpdk", prefix)) })
 	cfg := filepath.Join(dir, "dpdk.yaml")
 	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`sensor_id: dpdk-e2e
+api: { enabled: false } # 8179 may be a running demo
 networks: [198.51.100.0/24, 2001:db8:100::/48]
 capture:
   source: dpdk

@@ -30,6 +30,7 @@ func TestSensorWritesSnapshots(t *testing.T) {
 	snaps := filepath.Join(dir, "snapshots")
 	cfg := filepath.Join(dir, "r.yaml")
 	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`sensor_id: snap-e2e
+api: { enabled: false } # 8179 may be a running demo
 networks: [198.51.100.0/24]
 capture: { source: pcap, pcap: { files: ["%s"] } }
 snapshots: { enabled: true, dir: "%s", interval: 1s }

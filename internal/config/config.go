@@ -7,6 +7,7 @@ import (
 	"net/netip"
 
 	"github.com/rampartnet/rampart/analytics"
+	"github.com/rampartnet/rampart/api"
 	"github.com/rampartnet/rampart/bgp"
 	"github.com/rampartnet/rampart/internal/validate"
 	"github.com/rampartnet/rampart/sensor"
@@ -29,6 +30,7 @@ type Config struct {
 	Flow       flow.Config          `yaml:"flow"`
 	Detection  detect.Config        `yaml:"detection"`
 	BGP        bgp.Config           `yaml:"bgp"`
+	API        api.Config           `yaml:"api"`
 	Snapshots  analytics.Config     `yaml:"snapshots"`
 }
 
@@ -43,6 +45,7 @@ func Default() Config {
 		Flow:       flow.DefaultConfig(),
 		Detection:  detect.DefaultConfig(),
 		BGP:        bgp.DefaultConfig(),
+		API:        api.DefaultConfig(),
 		Snapshots:  analytics.DefaultConfig(),
 	}
 }
@@ -104,6 +107,7 @@ func (c *Config) Validate(p validate.Path) {
 		p.At("capture").Fieldf("source", "%q needs flow.listeners, got none", sensor.SourceNone)
 	}
 	c.BGP.Validate(p.At("bgp"))
+	c.API.Validate(p.At("api"))
 	c.Snapshots.Validate(p.At("snapshots"))
 }
 

@@ -84,7 +84,7 @@ func TestParseErrors(t *testing.T) {
 		want []string // each error, in order
 	}{
 		{"empty file has no networks", "", []string{"networks: must list at least one monitored prefix, got none"}},
-		{"unknown top-level key", minimal + "sensorid: x\n", []string{"sensorid: unknown key (line 2); known keys: aggregate, bgp, capture, counters, detection, flow, hostgroups, networks, sensor_id, snapshots, whitelist"}},
+		{"unknown top-level key", minimal + "sensorid: x\n", []string{"sensorid: unknown key (line 2); known keys: aggregate, api, bgp, capture, counters, detection, flow, hostgroups, networks, sensor_id, snapshots, whitelist"}},
 		{"negative threshold", minimal + "hostgroups: [{name: a, prefixes: [198.51.100.0/26]}, {name: b, prefixes: [198.51.100.64/26]}, {name: c, prefixes: [198.51.100.128/26], thresholds: {in: {pps: -5}}}]\n",
 			[]string{"hostgroups[2].thresholds.in.pps: must be > 0, got -5"}},
 		{"wrong type names path and value", minimal + "bgp:\n  listen_port: high\n", []string{"bgp.listen_port: cannot unmarshal !!str `high` into int (line 3)"}},

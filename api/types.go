@@ -1,0 +1,142 @@
+package api
+
+import "time"
+
+// Status is GET /api/v1/status and what /metrics reads.
+type Status struct {
+	Version       string          `json:"version"`
+	StartedAt     time.Time       `json:"started_at"`
+	UptimeSeconds float64         `json:"uptime_seconds"`
+	Source        string          `json:"source"`
+	Queues        []QueueStats    `json:"queues"`
+	Workers       []WorkerStats   `json:"workers"`
+	Aggregator    AggregatorStats `json:"aggregator"`
+	Detector      DetectorStats   `json:"detector"`
+	BGP           *BGPStats       `json:"bgp,omitempty"` // nil: no BGP speaker
+	Flows         []FlowStats     `json:"flows,omitempty"`
+}
+
+// QueueStats are one capture queue's counters.
+type QueueStats struct {
+	Queue   int    `json:"queue"`
+	Packets uint64 `json:"packets"`
+	Bytes   uint64 `json:"bytes"`
+	Missed  uint64 `json:"missed"`
+	Errors  uint64 `json:"errors"`
+	NoMbuf  uint64 `json:"nombuf"`
+}
+
+// WorkerStats are what one worker counted.
+type WorkerStats struct {
+	Worker         int    `json:"worker"`
+	Packets        uint64 `json:"packets"`
+	Bytes          uint64 `json:"bytes"`
+	OtherPackets   uint64 `json:"other_packets"`
+	DecodeErrors   uint64 `json:"decode_errors"`
+	HostsDropped   uint64 `json:"hosts_dropped"`
+	FlushesSkipped uint64 `json:"flushes_skipped"`
+}
+
+// AggregatorStats are the host table's counters.
+type AggregatorStats struct {
+	Hosts        int    `json:"hosts"`
+	TicksClosed  uint64 `json:"ticks_closed"`
+	TicksLate    uint64 `json:"ticks_late"`
+	HostsExpired uint64 `json:"hosts_expired"`
+	HostsDropped uint64 `json:"hosts_dropped"`
+}
+
+// DetectorStats are the detector's counters.
+type DetectorStats struct {
+	Active               map[string]int `json:"active"` // attacks by type
+	Detected             uint64         `json:"detected"`
+	Ended                uint64         `json:"ended"`
+	MitigationsRequested uint64         `json:"mitigations_requested"`
+	MitigationsRefused   uint64         `json:"mitigations_refused"`
+	CommandsDropped      uint64         `json:"commands_dropped"`
+}
+
+// BGPStats are the speaker's sessions and counters.
+type BGPStats struct {
+	Sessions    map[string]string `json:"sessions"` // peer → state
+	Active      map[string]int    `json:"active"`   // announcements by action
+	Refused     map[string]uint64 `json:"refused"`  // requests by reason
+	Announced   uint64            `json:"announced"`
+	Withdrawn   uint64            `json:"withdrawn"`
+	ApplyErrors uint64            `json:"apply_errors"`
+	QueueDrops  uint64            `json:"queue_drops"`
+}
+
+// FlowStats are one flow listener's totals over its exporters.
+type FlowStats struct {
+	Listener  int    `json:"listener"`
+	Exporters int    `json:"exporters"`
+	Datagrams uint64 `json:"datagrams"`
+	Records   uint64 `json:"records"`
+	Errors    uint64 `json:"errors"`
+	Rejected  uint64 `json:"rejected"`
+}
+
+// HostRow is one line of GET /api/v1/top: the host's rates in the asked
+// direction.
+type HostRow struct {
+	IP        string `json:"ip"`
+	Hostgroup string `json:"hostgroup"`
+	Value     uint64 `json:"value"` // of the asked metric, per second
+	PPS       uint64 `json:"pps"`
+	BPS       uint64 `json:"bps"`
+	FlowsPS   uint64 `json:"flows"`
+}
+
+// Top is GET /api/v1/top.
+type Top struct {
+	Metric    string    `json:"metric"`
+	Direction string    `json:"direction"`
+	Hosts     []HostRow `json:"hosts"`
+}
+
+// Host is GET /api/v1/hosts/{ip}.
+type Host struct {
+	IP        string    `json:"ip"`
+	Hostgroup string    `json:"hostgroup"`
+	LastSeen  time.Time `json:"last_seen"`
+	In        HostDir   `json:"in"`
+	Out       HostDir   `json:"out"`
+}
+
+// HostDir is one direction of a host: rates and peaks per series (per
+// second, bits for bps), totals since first seen, and the thresholds in
+// force (absent when the adapter knows none).
+type HostDir struct {
+	Rates      map[string]uint64  `json:"rates"`
+	Peaks      map[string]uint64  `json:"peaks"`
+	Packets    map[string]uint64  `json:"packets"` // totals by protocol metric
+	Bytes      map[string]uint64  `json:"bytes"`
+	Flows      uint64             `json:"flows"`
+	Thresholds map[string]float64 `json:"thresholds,omitempty"`
+}
+
+// Mitigation is one announcement in force, as in GET /api/v1/mitigations.
+type Mitigation struct {
+	ID        string    `json:"id"`
+	Action    string    `json:"action"`
+	NLRI      string    `json:"nlri"`
+	Hostgroup string    `json:"hostgroup"`
+	Since     time.Time `json:"since"`
+	Expires   time.Time `json:"expires,omitzero"`
+}
+
+// Accepted is the answer to a ban or unban: queued for the detector's next
+// tick.
+type Accepted struct {
+	Queued    bool   `json:"queued"`
+	IP        string `json:"ip"`
+	Direction string `json:"direction,omitempty"`
+	Reason    string `json:"reason"`
+	Duration  string `json:"duration,omitempty"`
+}
+
+// Error is every error answer's body.
+type Error struct {
+	Error string `json:"error"`
+}

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/rampartnet/rampart/api"
+	"github.com/rampartnet/rampart/bgp"
+	"github.com/rampartnet/rampart/sensor"
+	"github.com/rampartnet/rampart/sensor/aggregate"
+	"github.com/rampartnet/rampart/sensor/detect"
+	"github.com/rampartnet/rampart/sensor/hosts"
+)
+
+// apiSensor adapts the sensor and the BGP speaker (nil without BGP) to the
+// api package's dependencies. Everything is looked up per call: the
+// aggregator and detector exist only once the sensor has started.
+type apiSensor struct {
+	version string
+	started time.Time
+	sn      *sensor.Sensor
+	sp      *bgp.Speaker
+	// prefixLen6 is the IPv6 host granularity of the tables (128 or 64):
+	// an address asked about is looked up as the host key that holds it.
+	prefixLen6 int
+}
+
+func newAPIDeps(sn *sensor.Sensor, sp *bgp.Speaker, prefixLen6 int) api.Deps {
+	a := &apiSensor{version: version, started: time.Now(), sn: sn, sp: sp, prefixLen6: prefixLen6}
+	return api.Deps{Status: a, Hosts: a, Attacks: a, Mitigations: a}
+}
+
+func (a *apiSensor) Status() api.Status {
+	st := api.Status{Version: a.version, StartedAt: a.started.UTC(), UptimeSeconds: time.Since(a.started).Seconds()}
+	if src := a.sn.Source(); src != nil {
+		st.Source = src.Name()
+		for i, q := range src.Stats() {
+			st.Queues = append(st.Queues, api.QueueStats{Queue: i, Packets: q.Packets, Bytes: q.Bytes, Missed: q.Missed, Errors: q.Errors, NoMbuf: q.NoMbuf})
+		}
+		if agg := a.sn.Aggregator(); agg != nil {
+			for i := range len(st.Queues) {
+				w := agg.WorkerStats(i)
+				st.Workers = append(st.Workers, api.WorkerStats{Worker: i, Packets: w.Packets, Bytes: w.Bytes, OtherPackets: w.OtherPackets,
+					DecodeErrors: w.DecodeErrors, HostsDropped: w.HostsDropped, FlushesSkipped: w.FlushesSkipped})
+			}
+		}
+	}
+	if agg := a.sn.Aggregator(); agg != nil {
+		s := agg.Stats()
+		st.Aggregator = api.AggregatorStats{Hosts: s.Hosts, TicksClosed: s.TicksClosed, TicksLate: s.TicksLate,
+			HostsExpired: s.HostsExpired, HostsDropped: s.HostsDropped}
+	}
+	if det := a.sn.Detector(); det != nil {
+		d := det.Stats()
+		st.Detector = api.DetectorStats{Active: d.Active, Detected: d.Detected, Ended: d.Ended,
+			MitigationsRequested: d.MitigationsRequested, MitigationsRefused: d.MitigationsRefused, CommandsDropped: d.CommandsDropped}
+	}
+	if a.sp != nil {
+		b := a.sp.Stats()
+		st.BGP = &api.BGPStats{Sessions: b.Sessions, Active: b.Active, Refused: b.Refused, Announced: b.Announced,
+			Withdrawn: b.Withdrawn, ApplyErrors: b.ApplyErrors, QueueDrops: b.QueueDrops}
+	}
+	for i, f := range a.sn.FlowStats() {
+		fs := api.FlowStats{Listener: i, Exporters: len(f.Exporters), Records: f.Records, Rejected: f.Rejected}
+		for _, e := range f.Exporters {
+			fs.Datagrams += e.Datagrams
+			for _, n := range e.Errors {
+				fs.Errors += n
+			}
+		}
+		for _, n := range f.Untracked {
+			fs.Errors += n
+		}
+		st.Flows = append(st.Flows, fs)
+	}
+	return st
+}
+
+// groupNames are the hostgroup names by index in the hostgroup partition.
+func groupNames(agg *aggregate.Aggregator) []string {
+	var names []string
+	for _, g := range agg.Groups() {
+		if g.Partition == "hostgroup" {
+			names = append(names, g.Name)
+		}
+	}
+	return names
+}
+
+func groupName(names []string, g int) string {
+	if g < 0 || g >= len(names) {
+		return ""
+	}
+	return names[g]
+}
+
+func (a *apiSensor) Top(s aggregate.Series, d aggregate.Dir, n int) []api.HostRow {
+	agg := a.sn.Aggregator()
+	if agg == nil {
+		return nil
+	}
+	// Views are valid only under Range's read lock: the heap keeps rows.
+	names := groupNames(agg)
+	top := api.NewTopN(n, func(x, y api.HostRow) bool { return x.Value < y.Value })
+	agg.Range(func(v aggregate.HostView) bool {
+		r := v.Rate(d, s)
+		if r == 0 {
+			return true
+		}
+		top.Offer(api.HostRow{IP: sensor.KeyAddr(v.Key()).String(), Hostgroup: groupName(names, v.Group(sensor.PartitionHostgroup)),
+			Value: r, PPS: v.Rate(d, aggregate.PPS), BPS: v.Rate(d, aggregate.BPS), FlowsPS: v.Rate(d, aggregate.FlowsPS)})
+		return true
+	})
+	return top.Sorted()
+}
+
+func (a *apiSensor) Host(ip netip.Addr) (api.Host, bool) {
+	agg := a.sn.Aggregator()
+	if agg == nil {
+		return api.Host{}, false
+	}
+	names := groupNames(agg)
+	var h api.Host
+	ok := agg.Lookup(a.key(ip), func(v aggregate.HostView) {
+		st := v.Stats()
+		h = api.Host{IP: ip.String(), Hostgroup: groupName(names, v.Group(sensor.PartitionHostgroup)),
+			LastSeen: time.Unix(0, st.LastSeen).UTC(), In: hostDir(&st, aggregate.In), Out: hostDir(&st, aggregate.Out)}
+	})
+	return h, ok
+}
+
+func hostDir(st *aggregate.HostStats, d aggregate.Dir) api.HostDir {
+	hd := api.HostDir{Rates: map[string]uint64{}, Peaks: map[string]uint64{}, Packets: map[string]uint64{}, Bytes: map[string]uint64{},
+		Flows: st.Totals[d].Flows}
+	for s := range aggregate.NumSeries {
+		hd.Rates[s.String()] = st.Rates[d][s]
+		hd.Peaks[s.String()] = st.MaxPeaks[d][s]
+	}
+	for m := range hosts.NumMetrics {
+		hd.Packets[m.String()] = st.Totals[d].Packets[m]
+		hd.Bytes[m.String()] = st.Totals[d].Bytes[m]
+	}
+	return hd
+}
+
+func (a *apiSensor) Attacks() []detect.Attack {
+	if det := a.sn.Detector(); det != nil {
+		return det.Attacks()
+	}
+	return nil
+}
+
+func (a *apiSensor) Mitigations() []api.Mitigation {
+	if a.sp == nil {
+		return nil
+	}
+	var out []api.Mitigation
+	for _, m := range a.sp.Active() {
+		out = append(out, api.Mitigation{ID: m.ID, Action: m.Action, NLRI: m.NLRI, Hostgroup: m.Hostgroup, Since: m.Since.UTC(), Expires: m.Expires.UTC()})
+	}
+	return out
+}
+
+func (a *apiSensor) Ban(ip netip.Addr, d aggregate.Dir, reason string, dur time.Duration) error {
+	det := a.sn.Detector()
+	if det == nil {
+		return api.ErrNotRunning
+	}
+	return det.Ban(a.key(ip), d, reason, dur)
+}
+
+func (a *apiSensor) Unban(ip netip.Addr, reason string) error {
+	det := a.sn.Detector()
+	if det == nil {
+		return api.ErrNotRunning
+	}
+	return det.Unban(a.key(ip), reason)
+}
+
+// key is the host key that counts ip: IPv4 mapped, IPv6 masked to the
+// tables' granularity.
+func (a *apiSensor) key(ip netip.Addr) hosts.Key {
+	if ip.Is6() && !ip.Is4In6() && a.prefixLen6 == 64 {
+		p, _ := ip.Prefix(64)
+		return hosts.Key(p.Addr().As16())
+	}
+	return hosts.Key(ip.As16())
+}
