@@ -75,6 +75,24 @@ func (c *Client) Unban(ctx context.Context, req UnbanRequest) (Accepted, error) 
 	return a, c.post(ctx, "/api/v1/mitigations/unban", req, &a)
 }
 
+// BGP calls GET /api/v1/bgp.
+func (c *Client) BGP(ctx context.Context) (BGPStatus, error) {
+	var st BGPStatus
+	return st, c.get(ctx, "/api/v1/bgp", &st)
+}
+
+// Announce calls POST /api/v1/bgp/announce.
+func (c *Client) Announce(ctx context.Context, req AnnounceRequest) (Announced, error) {
+	var a Announced
+	return a, c.post(ctx, "/api/v1/bgp/announce", req, &a)
+}
+
+// Withdraw calls POST /api/v1/bgp/withdraw.
+func (c *Client) Withdraw(ctx context.Context, id string) (Announced, error) {
+	var a Announced
+	return a, c.post(ctx, "/api/v1/bgp/withdraw", WithdrawRequest{ID: id}, &a)
+}
+
 func (c *Client) get(ctx context.Context, path string, v any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
 	if err != nil {

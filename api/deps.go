@@ -36,10 +36,12 @@ type Mitigator interface {
 	Unban(ip netip.Addr, reason string) error
 }
 
-// Deps are what the server reads and acts on; every field is required.
+// Deps are what the server reads and acts on; every field but BGP is
+// required.
 type Deps struct {
 	Status      StatusSource
 	Hosts       HostSource
 	Attacks     AttackSource
 	Mitigations Mitigator
+	BGP         BGPControl // nil: BGP is off, its endpoints answer 404
 }

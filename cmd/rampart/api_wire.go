@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"net/netip"
+	"sort"
 	"time"
 
 	"github.com/rampartnet/rampart/api"
@@ -27,7 +29,11 @@ type apiSensor struct {
 
 func newAPIDeps(sn *sensor.Sensor, sp *bgp.Speaker, prefixLen6 int) api.Deps {
 	a := &apiSensor{version: version, started: time.Now(), sn: sn, sp: sp, prefixLen6: prefixLen6}
-	return api.Deps{Status: a, Hosts: a, Attacks: a, Mitigations: a}
+	d := api.Deps{Status: a, Hosts: a, Attacks: a, Mitigations: a}
+	if sp != nil {
+		d.BGP = apiBGP{sp}
+	}
+	return d
 }
 
 func (a *apiSensor) Status() api.Status {
@@ -185,4 +191,35 @@ func (a *apiSensor) key(ip netip.Addr) hosts.Key {
 		return hosts.Key(p.Addr().As16())
 	}
 	return hosts.Key(ip.As16())
+}
+
+// apiBGP adapts the speaker to api.BGPControl.
+type apiBGP struct{ sp *bgp.Speaker }
+
+func (b apiBGP) BGPStatus() api.BGPStatus {
+	st := b.sp.Stats()
+	out := api.BGPStatus{Active: st.Active, Refused: st.Refused}
+	for peer, state := range st.Sessions {
+		out.Sessions = append(out.Sessions, api.BGPSession{Peer: peer, State: state})
+	}
+	sort.Slice(out.Sessions, func(i, j int) bool { return out.Sessions[i].Peer < out.Sessions[j].Peer })
+	for _, m := range b.sp.Active() {
+		out.Announcements = append(out.Announcements, api.Mitigation{ID: m.ID, Action: m.Action, NLRI: m.NLRI, Hostgroup: m.Hostgroup,
+			Since: m.Since.UTC(), Expires: m.Expires.UTC()})
+	}
+	sort.Slice(out.Announcements, func(i, j int) bool { return out.Announcements[i].ID < out.Announcements[j].ID })
+	return out
+}
+
+func (b apiBGP) Announce(r detect.Request) error { return apiRefusal(b.sp.Mitigate(r)) }
+func (b apiBGP) Withdraw(id string) error        { return apiRefusal(b.sp.Withdraw(id)) }
+
+// apiRefusal turns the speaker's refusal into the api's, which the
+// handlers map to status codes by reason.
+func apiRefusal(err error) error {
+	var r *bgp.RefusedError
+	if errors.As(err, &r) {
+		return &api.RefusedError{Reason: r.Reason, Detail: r.Detail}
+	}
+	return err
 }
