@@ -46,8 +46,9 @@ const ManualPrefix = "manual-"
 
 // BGPSession is one peer and the state of its session.
 type BGPSession struct {
-	Peer  string `json:"peer"`
-	State string `json:"state"`
+	Peer     string   `json:"peer"`
+	State    string   `json:"state"`
+	Families []string `json:"families"`
 }
 
 // BGPStatus is GET /api/v1/bgp.

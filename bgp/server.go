@@ -165,3 +165,13 @@ func (s *Speaker) Stats() Stats {
 }
 
 var _ = bgp.AFI_IP
+
+// Families lists the address families configured for each peer, keyed like
+// Stats().Sessions (the peer's address).
+func (s *Speaker) Families() map[string][]string {
+	out := make(map[string][]string, len(s.cfg.Peers))
+	for _, p := range s.cfg.Peers {
+		out[p.Address.String()] = append([]string(nil), p.Families...)
+	}
+	return out
+}

@@ -255,3 +255,21 @@ func TestFlowSpecActionsFromConfig(t *testing.T) {
 		})
 	}
 }
+
+// Families reports each peer's configured families (defaults filled), keyed
+// like the session states.
+func TestFamilies(t *testing.T) {
+	cfg := dryConfig()
+	cfg.Peers = []PeerConfig{
+		{Address: netip.MustParseAddr("127.0.77.3"), AS: 65003, Families: []string{"ipv4-flowspec"}},
+		{Address: netip.MustParseAddr("127.0.77.4"), AS: 65004},
+	}
+	s, err := New(zerolog.Nop(), cfg, testOwn, testWhitelist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := s.Families()
+	if !slices.Equal(got["127.0.77.3"], []string{"ipv4-flowspec"}) || len(got["127.0.77.4"]) == 0 {
+		t.Errorf("Families() = %v, want the configured list and the defaults", got)
+	}
+}

@@ -199,8 +199,9 @@ type apiBGP struct{ sp *bgp.Speaker }
 func (b apiBGP) BGPStatus() api.BGPStatus {
 	st := b.sp.Stats()
 	out := api.BGPStatus{Active: st.Active, Refused: st.Refused}
+	fams := b.sp.Families()
 	for peer, state := range st.Sessions {
-		out.Sessions = append(out.Sessions, api.BGPSession{Peer: peer, State: state})
+		out.Sessions = append(out.Sessions, api.BGPSession{Peer: peer, State: state, Families: fams[peer]})
 	}
 	sort.Slice(out.Sessions, func(i, j int) bool { return out.Sessions[i].Peer < out.Sessions[j].Peer })
 	for _, m := range b.sp.Active() {

@@ -49,9 +49,9 @@ func newBGPStatusCmd(_ *globals) *cobra.Command {
 
 func writeBGPStatus(out io.Writer, st *api.BGPStatus) error {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PEER\tSTATE")
+	fmt.Fprintln(tw, "PEER\tSTATE\tFAMILIES")
 	for _, s := range st.Sessions {
-		fmt.Fprintf(tw, "%s\t%s\n", s.Peer, s.State)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Peer, s.State, strings.Join(s.Families, ","))
 	}
 	if len(st.Sessions) == 0 {
 		fmt.Fprintln(tw, "(no peers)")

@@ -13,7 +13,7 @@ import (
 	"github.com/rampartnet/rampart/bgp"
 )
 
-const cannedBGP = `{"sessions":[{"peer":"192.0.2.1","state":"established"},{"peer":"2001:db8::2","state":"active"}],
+const cannedBGP = `{"sessions":[{"peer":"192.0.2.1","state":"established","families":["ipv4-unicast","ipv4-flowspec"]},{"peer":"2001:db8::2","state":"active","families":["ipv6-flowspec"]}],
 "active":{"flowspec":1,"blackhole":1},"refused":{"outside-own":3,"whitelisted":1},
 "announcements":[
 {"id":"20260102T030405-192.0.2.10-in","action":"flowspec","nlri":"[destination: 192.0.2.10/32][protocol: ==tcp][tcp-flags: =S]","hostgroup":"web","since":"2026-01-02T03:04:05Z","expires":"2026-01-02T04:04:05Z"},
