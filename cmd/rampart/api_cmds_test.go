@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/spf13/cobra"
 )
 
 // cannedAPI serves fixed JSON as the API would, and records the requests
@@ -75,29 +72,6 @@ func (c *cannedAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, body)
 }
 
-// runAPI runs the CLI with the API commands, whether or not root.go has
-// added them yet.
-func runAPI(t *testing.T, args ...string) (string, string, int) {
-	t.Helper()
-	root := newRootCmd()
-	g := &globals{}
-	for _, c := range []*cobra.Command{newStatusCmd(g), newTopCmd(g), newAttacksCmd(g), newBanCmd(g), newUnbanCmd(g)} {
-		if found, _, err := root.Find([]string{c.Name()}); err != nil || found == root {
-			root.AddCommand(c)
-		}
-	}
-	var stdout, stderr bytes.Buffer
-	root.SetOut(&stdout)
-	root.SetErr(&stderr)
-	root.SetArgs(append([]string{"--log-format", "json"}, args...))
-	code := 0
-	if err := root.Execute(); err != nil {
-		stderr.WriteString("rampart: " + err.Error() + "\n")
-		code = exitCode(err)
-	}
-	return stdout.String(), stderr.String(), code
-}
-
 func TestAPICommandTables(t *testing.T) {
 	ts := httptest.NewServer(&cannedAPI{})
 	defer ts.Close()
@@ -114,7 +88,7 @@ func TestAPICommandTables(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("RAMPART_API", ts.URL)
 			t.Setenv("RAMPART_TOKEN", "sekrit-token-0123456789")
-			out, errOut, code := runAPI(t, tc.args...)
+			out, errOut, code := run(t, tc.args...)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
@@ -129,11 +103,11 @@ func TestAPICommandsSendAndFail(t *testing.T) {
 	defer ts.Close()
 	addr := strings.TrimPrefix(ts.URL, "http://")
 
-	out, errOut, code := runAPI(t, "unban", "192.0.2.10", "--api", addr, "--token", "sekrit-token-0123456789", "--json")
+	out, errOut, code := run(t, "unban", "192.0.2.10", "--api", addr, "--token", "sekrit-token-0123456789", "--json")
 	if code != 0 || !strings.Contains(out, `"queued": true`) {
 		t.Errorf("unban: exit %d, out %q, err %q", code, out, errOut)
 	}
-	_, errOut, code = runAPI(t, "ban", "192.0.2.10", "--api", addr, "--token", "wrong")
+	_, errOut, code = run(t, "ban", "192.0.2.10", "--api", addr, "--token", "wrong")
 	if code != 1 || !strings.Contains(errOut, "401 Unauthorized: missing or wrong bearer token") {
 		t.Errorf("ban with a wrong token: exit %d, stderr %q", code, errOut)
 	}
@@ -144,7 +118,7 @@ func TestAPICommandsSendAndFail(t *testing.T) {
 	if strings.Join(api.posts, "\n") != strings.Join(want, "\n") {
 		t.Errorf("requests\n%s\nwant\n%s", strings.Join(api.posts, "\n"), strings.Join(want, "\n"))
 	}
-	_, errOut, code = runAPI(t, "status", "--api", "127.0.0.1:1")
+	_, errOut, code = run(t, "status", "--api", "127.0.0.1:1")
 	if code != 1 || !strings.Contains(errOut, "127.0.0.1:1") {
 		t.Errorf("status with no API: exit %d, stderr %q", code, errOut)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -52,19 +51,10 @@ func (c *cannedBGPAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// runBGP runs `rampart bgp ARGS` against the API at url, with a token.
 func runBGP(t *testing.T, url string, args ...string) (string, string, int) {
 	t.Helper()
-	root := newRootCmd()
-	var stdout, stderr bytes.Buffer
-	root.SetOut(&stdout)
-	root.SetErr(&stderr)
-	root.SetArgs(append([]string{"--log-format", "json", "bgp"}, append(args, "--api", url, "--token", "t0ken-0123456789")...))
-	code := 0
-	if err := root.Execute(); err != nil {
-		stderr.WriteString("rampart: " + err.Error() + "\n")
-		code = exitCode(err)
-	}
-	return stdout.String(), stderr.String(), code
+	return run(t, append([]string{"bgp"}, append(args, "--api", url, "--token", "t0ken-0123456789")...)...)
 }
 
 func TestBGPCommandTables(t *testing.T) {
