@@ -77,11 +77,12 @@ func (c *Config) Validate(p validate.Path) {
 	for i, pfx := range c.Prefixes {
 		ValidPrefix(p.At("prefixes").Index(i), pfx)
 	}
-	c.Thresholds.In.validate(p.At("thresholds").At("in"))
-	c.Thresholds.Out.validate(p.At("thresholds").At("out"))
+	c.Thresholds.In.Validate(p.At("thresholds").At("in"))
+	c.Thresholds.Out.Validate(p.At("thresholds").At("out"))
 }
 
-func (l *Limits) validate(p validate.Path) {
+// Validate reports a limit that is not a positive number.
+func (l *Limits) Validate(p validate.Path) {
 	for _, f := range []struct {
 		key string
 		v   *float64
