@@ -41,6 +41,17 @@ func TestMetrics(t *testing.T) {
 		`rampart_flow_errors_total{listener="0"} 17`,
 		`rampart_build_info{version="test"} 1`,
 		"rampart_uptime_seconds 42",
+		`rampart_worker_decode_errors_by_kind_total{kind="truncated",worker="0"} 3`,
+		`rampart_worker_decode_errors_by_kind_total{kind="non_ip",worker="0"} 1`,
+		`rampart_worker_busy_seconds_total{worker="0"} 1.5`,
+		"# TYPE rampart_aggregator_tick_duration_seconds histogram",
+		`rampart_aggregator_tick_duration_seconds_bucket{le="0.001"} 90`,
+		`rampart_aggregator_tick_duration_seconds_bucket{le="0.01"} 98`,
+		`rampart_aggregator_tick_duration_seconds_bucket{le="+Inf"} 100`,
+		"rampart_aggregator_tick_duration_seconds_sum 0.5",
+		`rampart_config_reloads_total{result="ok"} 3`,
+		`rampart_config_reloads_total{result="failed"} 1`,
+		"rampart_config_last_reload_success_timestamp_seconds 1.767323046e+09",
 		"# HELP rampart_queue_rx_missed_total Packets the NIC dropped",
 	} {
 		if !strings.Contains(body, want+"\n") && !strings.Contains(body, want) {

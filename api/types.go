@@ -14,6 +14,36 @@ type Status struct {
 	Detector      DetectorStats   `json:"detector"`
 	BGP           *BGPStats       `json:"bgp,omitempty"` // nil: no BGP speaker
 	Flows         []FlowStats     `json:"flows,omitempty"`
+	Reloads       *ReloadStats    `json:"reloads,omitempty"` // nil: no reloader
+}
+
+// ReloadStats count configuration reloads.
+type ReloadStats struct {
+	OK          uint64    `json:"ok"`
+	Failed      uint64    `json:"failed"`
+	LastOK      time.Time `json:"last_ok,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
+	LastTrigger string    `json:"last_trigger,omitempty"`
+}
+
+// ReloadResult is the answer to POST /api/v1/config/reload.
+type ReloadResult struct {
+	Trigger string `json:"trigger"` // api, sighup, file
+	// Applied are the settings now in force; RestartRequired are changed
+	// sections only a restart applies (they are not applied).
+	Applied         []string             `json:"applied"`
+	RestartRequired []string             `json:"restart_required,omitempty"`
+	ThresholdsFile  *ThresholdsFileState `json:"thresholds_file,omitempty"`
+}
+
+// ThresholdsFileState is what the last load of the thresholds file found.
+type ThresholdsFileState struct {
+	Path          string   `json:"path"`
+	Loaded        bool     `json:"loaded"`
+	Missing       bool     `json:"missing,omitempty"`
+	Hosts         int      `json:"hosts"`
+	Groups        int      `json:"groups"`
+	UnknownGroups []string `json:"unknown_groups,omitempty"`
 }
 
 // QueueStats are one capture queue's counters.
@@ -35,6 +65,11 @@ type WorkerStats struct {
 	DecodeErrors   uint64 `json:"decode_errors"`
 	HostsDropped   uint64 `json:"hosts_dropped"`
 	FlushesSkipped uint64 `json:"flushes_skipped"`
+	// DecodeErrorsByKind split DecodeErrors by reason (packet.ErrKind names).
+	DecodeErrorsByKind map[string]uint64 `json:"decode_errors_by_kind,omitempty"`
+	// BusySeconds is the time spent on received bursts; its rate is the
+	// worker's busy share.
+	BusySeconds float64 `json:"busy_seconds"`
 }
 
 // AggregatorStats are the host table's counters.
@@ -44,6 +79,18 @@ type AggregatorStats struct {
 	TicksLate    uint64 `json:"ticks_late"`
 	HostsExpired uint64 `json:"hosts_expired"`
 	HostsDropped uint64 `json:"hosts_dropped"`
+	// TickDuration: how long closing a tick took, consumers included.
+	TickDuration *Histogram `json:"tick_duration,omitempty"`
+}
+
+// Histogram has per-bucket counts (not cumulative): Counts[i] observations
+// at or below Bounds[i] and above Bounds[i-1]; the last count is above every
+// bound.
+type Histogram struct {
+	Bounds     []float64 `json:"bounds_seconds"`
+	Counts     []uint64  `json:"counts"`
+	SumSeconds float64   `json:"sum_seconds"`
+	MaxSeconds float64   `json:"max_seconds"`
 }
 
 // DetectorStats are the detector's counters.

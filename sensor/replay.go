@@ -65,7 +65,7 @@ func Replay(cfg Config, files []string, opts ReplayOptions) (*ReplayResult, erro
 	}
 	store := sample.NewStore(cfg.Capture.SampleStore)
 	pipe := ring.NewPipe(0, pipeBatches, deltasPerBatch)
-	det, parts, err := newDetection(cfg, opts.Log, store, opts.Mitigator)
+	det, parts, _, err := newDetection(cfg, opts.Log, store, opts.Mitigator)
 	if err != nil {
 		return nil, err
 	}

@@ -68,6 +68,7 @@ type Sensor struct {
 	workers []*worker
 	flows   *flow.Server
 	det     *detect.Detector
+	th      *detect.Thresholds // whose partition the aggregator caches
 	stop    atomic.Bool
 	workWG  sync.WaitGroup // workers
 	bgWG    sync.WaitGroup // summaries
@@ -192,11 +193,11 @@ func (s *Sensor) start(ctx context.Context, queues []capture.Queue) error {
 		}
 		aggClock = pc
 	}
-	det, parts, err := newDetection(s.cfg, s.log, s.samples, s.opts.Mitigator)
+	det, parts, th, err := newDetection(s.cfg, s.log, s.samples, s.opts.Mitigator)
 	if err != nil {
 		return err
 	}
-	s.det = det
+	s.det, s.th = det, th
 	agg, err := aggregate.New(s.cfg.Aggregate, aggregate.Options{
 		Clock:      aggClock,
 		Partitions: parts,

@@ -147,6 +147,8 @@ func newTopCmd(_ *globals) *cobra.Command {
 		dir    string
 		n      int
 		watch  bool
+		every  time.Duration
+		count  int
 	)
 	cmd := &cobra.Command{
 		Use:   "top",
@@ -175,16 +177,22 @@ func newTopCmd(_ *globals) *cobra.Command {
 			if !watch {
 				return show(cmd.Context(), false)
 			}
+			if every < 100*time.Millisecond {
+				return fmt.Errorf("--interval: must be at least 100ms, got %v", every)
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			tick := time.NewTicker(time.Second)
+			tick := time.NewTicker(every)
 			defer tick.Stop()
-			for {
+			for shown := 0; count == 0 || shown < count; shown++ {
 				if err := show(ctx, tty); err != nil {
 					if ctx.Err() != nil {
 						return nil
 					}
 					return err
+				}
+				if shown+1 == count {
+					break
 				}
 				select {
 				case <-ctx.Done():
@@ -192,13 +200,16 @@ func newTopCmd(_ *globals) *cobra.Command {
 				case <-tick.C:
 				}
 			}
+			return nil
 		},
 	}
 	f.add(cmd)
 	cmd.Flags().StringVar(&metric, "metric", "pps", "pps, bps, flows, tcp_pps, syn_pps, udp_pps, icmp_pps or frag_pps")
 	cmd.Flags().StringVar(&dir, "direction", "in", "in (host is the target) or out (host is the source)")
 	cmd.Flags().IntVar(&n, "n", 20, "number of hosts")
-	cmd.Flags().BoolVar(&watch, "watch", false, "redraw every second until interrupted")
+	cmd.Flags().BoolVar(&watch, "watch", false, "redraw until interrupted (on a terminal: in place)")
+	cmd.Flags().DurationVar(&every, "interval", time.Second, "with --watch: time between redraws")
+	cmd.Flags().IntVar(&count, "count", 0, "with --watch: stop after this many redraws (0: never)")
 	return cmd
 }
 

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // cannedAPI serves fixed JSON as the API would, and records the requests
@@ -121,5 +124,45 @@ func TestAPICommandsSendAndFail(t *testing.T) {
 	_, errOut, code = run(t, "status", "--api", "127.0.0.1:1")
 	if code != 1 || !strings.Contains(errOut, "127.0.0.1:1") {
 		t.Errorf("status with no API: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestTopWatch: on a terminal (a pty from script(1)) --watch redraws in
+// place --count times; into a pipe it prints plain tables.
+func TestTopWatch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Fatal("script(1) from bsdutils is needed for a pty: ", err)
+	}
+	ts := httptest.NewServer(&cannedAPI{})
+	defer ts.Close()
+	args := []string{"top", "--metric", "syn_pps", "--n", "5", "--watch", "--interval", "100ms", "--count", "3", "--api", strings.TrimPrefix(ts.URL, "http://")}
+	const clear = "\x1b[H\x1b[2J"
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	line := buildBinary(t) + " " + strings.Join(args, " ")
+	out, err := exec.CommandContext(ctx, "script", "-q", "-e", "-c", line, "/dev/null").Output()
+	if err != nil {
+		t.Fatalf("top --watch on a pty: %v\n%q", err, out)
+	}
+	if n := strings.Count(string(out), clear); n != 3 {
+		t.Errorf("%d screen clears on a terminal, want 3:\n%q", n, out)
+	}
+	if n := strings.Count(string(out), "192.0.2.10"); n != 3 {
+		t.Errorf("%d tables on a terminal, want 3:\n%q", n, out)
+	}
+
+	out, err = exec.CommandContext(ctx, buildBinary(t), args...).Output()
+	if err != nil {
+		t.Fatalf("top --watch into a pipe: %v\n%s", err, out)
+	}
+	if strings.Contains(string(out), clear) || strings.Count(string(out), "192.0.2.10") != 3 {
+		t.Errorf("into a pipe: want 3 plain tables:\n%q", out)
+	}
+	if _, errOut, code := run(t, "top", "--watch", "--interval", "1ms", "--api", "127.0.0.1:1"); code == 0 || !strings.Contains(errOut, "--interval") {
+		t.Errorf("top --interval 1ms: exit %d, stderr %q", code, errOut)
 	}
 }

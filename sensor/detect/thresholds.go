@@ -36,10 +36,11 @@ type group struct {
 // Thresholds resolves a host to its hostgroup by longest prefix match and
 // to its effective limits.
 type Thresholds struct {
-	groups  []group
-	def     int
-	table   bart.Table[int]
-	learned Learned
+	groups   []group
+	def      int
+	table    bart.Table[int]
+	learned  Learned
+	prefixes [][]netip.Prefix // per group, as configured
 }
 
 // packetSeries are the packet-rate series; each is at most PPS.
@@ -60,6 +61,7 @@ func NewThresholds(groups []hostgroup.Config, learned Learned) (*Thresholds, err
 		cg.lim[aggregate.In] = compile(&g.Thresholds.In)
 		cg.lim[aggregate.Out] = compile(&g.Thresholds.Out)
 		t.groups = append(t.groups, cg)
+		t.prefixes = append(t.prefixes, g.Prefixes)
 		for _, pfx := range g.Prefixes {
 			if !pfx.IsValid() {
 				return nil, fmt.Errorf("detect: hostgroup %q: invalid prefix %s", g.Name, pfx)
@@ -72,6 +74,7 @@ func NewThresholds(groups []hostgroup.Config, learned Learned) (*Thresholds, err
 		t.def = len(t.groups)
 		t.groups = append(t.groups, group{name: d.Name, action: d.Action,
 			lim: [aggregate.NumDirs]Limits{compile(&d.Thresholds.In), compile(&d.Thresholds.Out)}})
+		t.prefixes = append(t.prefixes, nil)
 	}
 	for i := range t.groups {
 		for d := range aggregate.NumDirs {
