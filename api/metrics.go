@@ -50,6 +50,16 @@ var (
 	mADropped = newMetric("aggregator_hosts_dropped_total", "New hosts not tracked: max_hosts reached.", prometheus.CounterValue)
 	mATick    = newMetric("aggregator_tick_duration_seconds", "Time to close a tick, detector and snapshots included.", prometheus.UntypedValue)
 
+	mSTaken   = newMetric("snapshots_taken_total", "Snapshots copied from the aggregator and handed to the writer.", prometheus.CounterValue)
+	mSDropped = newMetric("snapshots_dropped_total", "Snapshots not taken because the writer was still busy.", prometheus.CounterValue)
+	mSWritten = newMetric("snapshot_files_written_total", "Snapshot files written.", prometheus.CounterValue)
+	mSFailed  = newMetric("snapshot_write_failures_total", "Snapshots lost to write errors.", prometheus.CounterValue)
+	mSBytes   = newMetric("snapshot_bytes_written_total", "Bytes of snapshot files written.", prometheus.CounterValue)
+	mSRemoved = newMetric("snapshot_files_removed_total", "Snapshot files removed by retention.", prometheus.CounterValue)
+	mSRows    = newMetric("snapshot_rows", "Host rows in the last snapshot.", prometheus.GaugeValue)
+	mSWrite   = newMetric("snapshot_last_write_seconds", "Time the last snapshot write took (encode, compress, sync, rename).", prometheus.GaugeValue)
+	mSCopy    = newMetric("snapshot_last_copy_seconds", "Aggregator goroutine time the last snapshot copy took.", prometheus.GaugeValue)
+
 	mROK     = newMetric("config_reloads_total", "Configuration reloads by result.", prometheus.CounterValue, "result")
 	mRLastOK = newMetric("config_last_reload_success_timestamp_seconds", "When the configuration was last reloaded, seconds since the epoch.", prometheus.GaugeValue)
 
@@ -82,6 +92,7 @@ var allMetrics = []metric{
 	mWPackets, mWBytes, mWOther, mWDecode, mWDropped, mWSkipped, mWKind, mWBusy,
 	mAHosts, mATicks, mALate, mAExpired, mADropped, mATick,
 	mROK, mRLastOK,
+	mSTaken, mSDropped, mSWritten, mSFailed, mSBytes, mSRemoved, mSRows, mSWrite, mSCopy,
 	mDActive, mDDetected, mDEnded, mDRequested, mDRefused, mDCmdDrops,
 	mBSession, mBUp, mBActive, mBRefused, mBAnnounce, mBWithdraw, mBApplyErr, mBQDrops,
 	mFDatagrams, mFRecords, mFErrors, mFRejected, mFExporters,
@@ -138,6 +149,17 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			buckets[b] = cum
 		}
 		ch <- prometheus.MustNewConstHistogram(mATick.desc, cum+h.Counts[len(h.Bounds)], h.SumSeconds, buckets)
+	}
+	if sn := st.Snapshots; sn != nil {
+		emit(mSTaken, float64(sn.Taken))
+		emit(mSDropped, float64(sn.Dropped))
+		emit(mSWritten, float64(sn.Written))
+		emit(mSFailed, float64(sn.Failed))
+		emit(mSBytes, float64(sn.Bytes))
+		emit(mSRemoved, float64(sn.Removed))
+		emit(mSRows, float64(sn.Rows))
+		emit(mSWrite, sn.LastWriteSeconds)
+		emit(mSCopy, sn.LastCopySeconds)
 	}
 	if r := st.Reloads; r != nil {
 		emit(mROK, float64(r.OK), "ok")

@@ -14,7 +14,21 @@ type Status struct {
 	Detector      DetectorStats   `json:"detector"`
 	BGP           *BGPStats       `json:"bgp,omitempty"` // nil: no BGP speaker
 	Flows         []FlowStats     `json:"flows,omitempty"`
-	Reloads       *ReloadStats    `json:"reloads,omitempty"` // nil: no reloader
+	Reloads       *ReloadStats    `json:"reloads,omitempty"`   // nil: no reloader
+	Snapshots     *SnapshotStats  `json:"snapshots,omitempty"` // nil: snapshots off
+}
+
+// SnapshotStats are the snapshot collector's and writer's counters.
+type SnapshotStats struct {
+	Taken            uint64  `json:"taken"`   // handed to the writer
+	Dropped          uint64  `json:"dropped"` // the writer was still busy: not taken
+	Written          uint64  `json:"written"`
+	Failed           uint64  `json:"failed"` // lost to write errors
+	Bytes            uint64  `json:"bytes"`
+	Removed          uint64  `json:"removed"` // files removed by retention
+	Rows             uint64  `json:"rows"`    // in the last snapshot
+	LastWriteSeconds float64 `json:"last_write_seconds"`
+	LastCopySeconds  float64 `json:"last_copy_seconds"` // aggregator goroutine time of the last copy
 }
 
 // ReloadStats count configuration reloads.

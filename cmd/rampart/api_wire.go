@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/rampartnet/rampart/analytics"
 	"github.com/rampartnet/rampart/api"
 	"github.com/rampartnet/rampart/bgp"
 	"github.com/rampartnet/rampart/sensor"
@@ -14,6 +15,7 @@ import (
 	"github.com/rampartnet/rampart/sensor/hosts"
 	"github.com/rampartnet/rampart/sensor/packet"
 	"github.com/rampartnet/rampart/sensor/ring"
+	"github.com/rampartnet/rampart/sensor/snapshot"
 )
 
 // apiSensor adapts the sensor and the BGP speaker (nil without BGP) to the
@@ -28,10 +30,20 @@ type apiSensor struct {
 	// an address asked about is looked up as the host key that holds it.
 	prefixLen6 int
 	rl         *reloader // nil: no reloads
+	snapCol    *snapshot.Collector
+	snapW      *analytics.Writer // nil: snapshots off
 }
 
 func newAPIDeps(sn *sensor.Sensor, sp *bgp.Speaker, rl *reloader, prefixLen6 int) api.Deps {
-	a := &apiSensor{version: version, started: time.Now(), sn: sn, sp: sp, rl: rl, prefixLen6: prefixLen6}
+	return newAPISensor(sn, sp, rl, prefixLen6).deps()
+}
+
+func newAPISensor(sn *sensor.Sensor, sp *bgp.Speaker, rl *reloader, prefixLen6 int) *apiSensor {
+	return &apiSensor{version: version, started: time.Now(), sn: sn, sp: sp, rl: rl, prefixLen6: prefixLen6}
+}
+
+func (a *apiSensor) deps() api.Deps {
+	sp, rl := a.sp, a.rl
 	d := api.Deps{Status: a, Hosts: a, Attacks: a, Mitigations: a}
 	if rl != nil {
 		d.Reload = rl
@@ -87,6 +99,11 @@ func (a *apiSensor) Status() api.Status {
 	if a.rl != nil {
 		r := a.rl.Stats()
 		st.Reloads = &r
+	}
+	if a.snapW != nil && a.snapCol != nil {
+		c, w := a.snapCol.Stats(), a.snapW.Stats()
+		st.Snapshots = &api.SnapshotStats{Taken: c.Snapshots, Dropped: c.Dropped, Written: w.Written, Failed: w.Failed,
+			Bytes: w.Bytes, Removed: w.Removed, Rows: c.Rows, LastWriteSeconds: w.LastWrite.Seconds(), LastCopySeconds: c.LastCopy.Seconds()}
 	}
 	return st
 }

@@ -29,6 +29,7 @@ capture:
   demo: {rate: %d, hosts: 10, network4: 198.51.100.0/24, network6: "", attack: {victim: ""}}
 detection: {hold_time: 2s, min_ban_time: 2s, thresholds_file: %q}
 api: {listen: %q, token: %q}
+snapshots: {enabled: true, dir: %q, interval: 1s}
 `
 
 // TestReloadAgainstLiveSensor: the thresholds file is picked up when it
@@ -52,7 +53,7 @@ func TestReloadAgainstLiveSensor(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	writeFile(cfgPath, fmt.Sprintf(reloadConfig, 1_000_000, 20000, tfile, addr, testToken))
+	writeFile(cfgPath, fmt.Sprintf(reloadConfig, 1_000_000, 20000, tfile, addr, testToken, filepath.Join(dir, "snapshots")))
 	r := startSensor(t, "sensor", "--config", cfgPath)
 	r.waitFor("sensor running", 20*time.Second)
 	r.waitFor("traffic summary", 20*time.Second)
@@ -83,7 +84,7 @@ func TestReloadAgainstLiveSensor(t *testing.T) {
 	}
 
 	// An invalid configuration: refused with the field named, nothing changes.
-	writeFile(cfgPath, strings.Replace(fmt.Sprintf(reloadConfig, 1_000_000, 20000, tfile, addr, testToken), "pps: 1000000", "pps: -3", 1))
+	writeFile(cfgPath, strings.Replace(fmt.Sprintf(reloadConfig, 1_000_000, 20000, tfile, addr, testToken, filepath.Join(dir, "snapshots")), "pps: 1000000", "pps: -3", 1))
 	out, err = cli("reload", "--token", testToken)
 	if err == nil || !strings.Contains(out, "hostgroups[0].thresholds.in.pps") || !strings.Contains(out, "422") {
 		t.Errorf("reload of an invalid file: err %v, want a 422 naming the field:\n%s", err, out)
@@ -94,7 +95,7 @@ func TestReloadAgainstLiveSensor(t *testing.T) {
 
 	// A new group limit and a new capture source: the first applies, the
 	// second is named as needing a restart.
-	writeFile(cfgPath, fmt.Sprintf(reloadConfig, 777_777, 30000, tfile, addr, testToken))
+	writeFile(cfgPath, fmt.Sprintf(reloadConfig, 777_777, 30000, tfile, addr, testToken, filepath.Join(dir, "snapshots")))
 	out, err = cli("reload", "--token", testToken)
 	if err != nil || !strings.Contains(out, "needs a restart (not applied): capture") || !strings.Contains(out, "1 hosts, 0 groups") {
 		t.Errorf("reload: %v\n%s", err, out)
@@ -122,10 +123,15 @@ func TestReloadAgainstLiveSensor(t *testing.T) {
 		`rampart_worker_busy_seconds_total{worker="0"}`,
 		`rampart_aggregator_tick_duration_seconds_bucket{le="+Inf"}`,
 		`rampart_worker_decode_errors_by_kind_total{kind="truncated",worker="0"} 0`,
+		"rampart_snapshot_write_failures_total 0",
+		"rampart_snapshot_last_write_seconds ",
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %q", want)
 		}
+	}
+	if strings.Contains(metrics, "rampart_snapshot_files_written_total 0\n") || !strings.Contains(metrics, "rampart_snapshot_files_written_total ") {
+		t.Errorf("no snapshot files written in the metrics")
 	}
 	r.stop(syscall.SIGINT)
 }

@@ -77,6 +77,8 @@ func buildSensor(_ context.Context, log zerolog.Logger, cfg *config.Config, path
 	}
 	opts := sensor.Options{Log: log, SummaryEvery: 5 * time.Second, Mitigator: mit}
 	var sn *sensor.Sensor
+	var snapCol *snapshot.Collector
+	var snapW *analytics.Writer
 	if cfg.Snapshots.Enabled {
 		// The collector copies the interval's rows on the aggregator goroutine
 		// and hands them over without blocking; the writer, started before
@@ -90,6 +92,7 @@ func buildSensor(_ context.Context, log zerolog.Logger, cfg *config.Config, path
 			return nil, nil, err
 		}
 		comps = append(comps, lifecycle.Named{Name: "snapshots", Component: w})
+		snapCol, snapW = col, w
 		opts.OnTick = func(t aggregate.Tick, _ *sample.Store) { col.OnTick(t, sn.Aggregator()) }
 	}
 	sn, err := sensor.New(cfg.Sensor(), opts)
@@ -109,7 +112,9 @@ func buildSensor(_ context.Context, log zerolog.Logger, cfg *config.Config, path
 	rl := newReloader(log.With().Str("component", "reload").Logger(), path, cfg, sn, sp)
 	comps = append(comps, lifecycle.Named{Name: "reload", Component: rl})
 	if cfg.API.Enabled {
-		srv, err := api.New(log.With().Str("component", "api").Logger(), cfg.API, newAPIDeps(sn, sp, rl, cfg.Counters.IPv6PrefixLen))
+		as := newAPISensor(sn, sp, rl, cfg.Counters.IPv6PrefixLen)
+		as.snapCol, as.snapW = snapCol, snapW
+		srv, err := api.New(log.With().Str("component", "api").Logger(), cfg.API, as.deps())
 		if err != nil {
 			return nil, nil, err
 		}
