@@ -8,6 +8,7 @@ type Status struct {
 	StartedAt     time.Time       `json:"started_at"`
 	UptimeSeconds float64         `json:"uptime_seconds"`
 	Source        string          `json:"source"`
+	Rates         Rates           `json:"rates"` // every monitored host, last window
 	Queues        []QueueStats    `json:"queues"`
 	Workers       []WorkerStats   `json:"workers"`
 	Aggregator    AggregatorStats `json:"aggregator"`
@@ -58,6 +59,19 @@ type ThresholdsFileState struct {
 	Hosts         int      `json:"hosts"`
 	Groups        int      `json:"groups"`
 	UnknownGroups []string `json:"unknown_groups,omitempty"`
+}
+
+// Rates are per-second totals over every monitored host.
+type Rates struct {
+	In  DirRates `json:"in"`
+	Out DirRates `json:"out"`
+}
+
+// DirRates are one direction's rates.
+type DirRates struct {
+	PPS   uint64 `json:"pps"`
+	BPS   uint64 `json:"bps"`
+	Flows uint64 `json:"flows"`
 }
 
 // QueueStats are one capture queue's counters.

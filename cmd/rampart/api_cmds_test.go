@@ -19,9 +19,9 @@ type cannedAPI struct {
 	posts []string // "path auth body"
 }
 
-const cannedStatus = `{"version":"1.2.3","started_at":"2026-01-02T03:04:05Z","uptime_seconds":3725,"source":"dpdk",
+const cannedStatus = `{"version":"1.2.3","started_at":"2026-01-02T03:04:05Z","uptime_seconds":3725,"source":"dpdk","rates":{"in":{"pps":1500000,"bps":9000000000,"flows":20000},"out":{"pps":1200,"bps":800000,"flows":30}},
 "queues":[{"queue":0,"packets":1000000,"bytes":640000000,"missed":12,"errors":0,"nombuf":3},{"queue":1,"packets":999000,"bytes":630000000,"missed":0,"errors":1,"nombuf":0}],
-"workers":[{"worker":0,"packets":1000000,"bytes":640000000,"other_packets":50,"decode_errors":7,"hosts_dropped":0,"flushes_skipped":0},{"worker":1,"packets":999000,"bytes":630000000,"other_packets":40,"decode_errors":0,"hosts_dropped":2,"flushes_skipped":1}],
+"workers":[{"worker":0,"packets":1000000,"bytes":640000000,"other_packets":50,"decode_errors":7,"hosts_dropped":0,"flushes_skipped":0,"busy_seconds":1862.5},{"worker":1,"packets":999000,"bytes":630000000,"other_packets":40,"decode_errors":0,"hosts_dropped":2,"flushes_skipped":1}],
 "aggregator":{"hosts":1234,"ticks_closed":3725,"ticks_late":2,"hosts_expired":10,"hosts_dropped":0},
 "detector":{"active":{"syn_flood":1,"udp_flood":2},"detected":9,"ended":6,"mitigations_requested":8,"mitigations_refused":1,"commands_dropped":0},
 "bgp":{"sessions":{"192.0.2.2":"active","192.0.2.1":"established"},"active":{"flowspec":3},"refused":{"whitelisted":1},"announced":9,"withdrawn":6,"apply_errors":0,"queue_drops":0},

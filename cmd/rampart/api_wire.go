@@ -69,6 +69,11 @@ func (a *apiSensor) Status() api.Status {
 		}
 	}
 	if agg := a.sn.Aggregator(); agg != nil {
+		tot := agg.Total()
+		dir := func(d aggregate.Dir) api.DirRates {
+			return api.DirRates{PPS: tot.Rates[d][aggregate.PPS], BPS: tot.Rates[d][aggregate.BPS], Flows: tot.Rates[d][aggregate.FlowsPS]}
+		}
+		st.Rates = api.Rates{In: dir(aggregate.In), Out: dir(aggregate.Out)}
 		s := agg.Stats()
 		st.Aggregator = api.AggregatorStats{Hosts: s.Hosts, TicksClosed: s.TicksClosed, TicksLate: s.TicksLate,
 			HostsExpired: s.HostsExpired, HostsDropped: s.HostsDropped, TickDuration: tickHistogram(&s.TickDuration)}
