@@ -11,20 +11,34 @@ import (
 	"github.com/rampartnet/rampart/sensor/aggregate"
 	"github.com/rampartnet/rampart/sensor/detect"
 	"github.com/rampartnet/rampart/sensor/hostgroup"
+	"github.com/rampartnet/rampart/sensor/online"
 	"github.com/rampartnet/rampart/sensor/sample"
 	"github.com/rampartnet/rampart/sensor/thresholdfile"
 )
 
-// newDetection builds the detector over the sample store and the
-// partitions the aggregator keeps for it (network, then hostgroup), and
-// returns the thresholds whose partition the aggregator caches.
-func newDetection(cfg Config, log zerolog.Logger, store *sample.Store, mit detect.Mitigator) (*detect.Detector, []aggregate.Partition, *detect.Thresholds, error) {
-	th, _, err := loadThresholds(log, cfg.Hostgroups, cfg.Detection.ThresholdsFile, cfg.Counters.IPv6PrefixLen)
+// newDetection builds the detector over the sample store, the partitions
+// the aggregator keeps for it (network, then hostgroup), the thresholds
+// whose partition the aggregator caches, and the online learner (nil when
+// no hostgroup learns), whose OnTick follows the detector's.
+func newDetection(cfg Config, log zerolog.Logger, store *sample.Store, mit detect.Mitigator) (*detect.Detector, []aggregate.Partition, *detect.Thresholds, *online.Learner, error) {
+	base, _, err := loadThresholds(log, cfg.Hostgroups, cfg.Detection.ThresholdsFile, cfg.Counters.IPv6PrefixLen, nil)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
+	}
+	var det *detect.Detector
+	lrn := online.New(log.With().Str("component", "learn").Logger(), cfg.Online, base, PartitionHostgroup,
+		func(dst []detect.Watch) []detect.Watch { return det.Watched(dst) })
+	th := base
+	if lrn.Active() {
+		// The same groups in the same order: indexes agree with base's.
+		if th, _, err = loadThresholds(zerolog.Nop(), cfg.Hostgroups, cfg.Detection.ThresholdsFile, cfg.Counters.IPv6PrefixLen, lrn); err != nil {
+			return nil, nil, nil, nil, err
+		}
+	} else {
+		lrn = nil
 	}
 	parts := []aggregate.Partition{networkPartition(cfg.Networks), th.Partition()}
-	det, err := detect.New(cfg.Detection, detect.Deps{
+	det, err = detect.New(cfg.Detection, detect.Deps{
 		Log:        log,
 		Thresholds: th,
 		Partition:  PartitionHostgroup + 1,
@@ -36,9 +50,9 @@ func newDetection(cfg Config, log zerolog.Logger, store *sample.Store, mit detec
 		Mitigator:  mit,
 	})
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
-	return det, parts, th, nil
+	return det, parts, th, lrn, nil
 }
 
 // FileStatus is what a load of the thresholds file found.
@@ -54,7 +68,7 @@ type FileStatus struct {
 // loadThresholds compiles hostgroups with the thresholds file over them. A
 // file not there yet is no error (the first `baseline tune` writes it, and
 // the reload picks it up); one that does not parse is.
-func loadThresholds(log zerolog.Logger, groups []hostgroup.Config, path string, prefixLen6 int) (*detect.Thresholds, FileStatus, error) {
+func loadThresholds(log zerolog.Logger, groups []hostgroup.Config, path string, prefixLen6 int, lrn *online.Learner) (*detect.Thresholds, FileStatus, error) {
 	st := FileStatus{Path: path}
 	var f *thresholdfile.File
 	if path != "" {
@@ -71,7 +85,11 @@ func loadThresholds(log zerolog.Logger, groups []hostgroup.Config, path string, 
 			st.Loaded, st.Hosts, st.Groups = true, len(f.Addrs()), len(f.Groups)
 		}
 	}
-	th, unknown, err := detect.ThresholdsWithFile(groups, f, prefixLen6, nil)
+	var learned detect.Learned
+	if lrn != nil {
+		learned = lrn
+	}
+	th, unknown, err := detect.ThresholdsWithFile(groups, f, prefixLen6, learned)
 	if err != nil {
 		return nil, st, err
 	}
@@ -95,12 +113,13 @@ type Reloadable struct {
 
 // Reload applies r from the detector's next tick on. Nothing changes when
 // it fails. Hostgroups whose prefixes changed are looked up by prefix from
-// then on (snapshots and top keep the groups of the last start).
+// then on (snapshots and top keep the groups of the last start); online
+// learning keeps the hostgroups, modes and fallback limits of the start.
 func (s *Sensor) Reload(r Reloadable) (FileStatus, error) {
 	if s.det == nil {
 		return FileStatus{}, errors.New("sensor: reload before start")
 	}
-	th, st, err := loadThresholds(s.log, r.Hostgroups, r.ThresholdsFile, s.cfg.Counters.IPv6PrefixLen)
+	th, st, err := loadThresholds(s.log, r.Hostgroups, r.ThresholdsFile, s.cfg.Counters.IPv6PrefixLen, s.online)
 	if err != nil {
 		return st, err
 	}

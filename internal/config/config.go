@@ -15,6 +15,7 @@ import (
 	"github.com/rampartnet/rampart/sensor/detect"
 	"github.com/rampartnet/rampart/sensor/flow"
 	"github.com/rampartnet/rampart/sensor/hostgroup"
+	"github.com/rampartnet/rampart/sensor/online"
 	"github.com/rampartnet/rampart/sensor/hosts"
 )
 
@@ -132,5 +133,6 @@ func (c *Config) Sensor() sensor.Config {
 		Flow:       c.Flow,
 		Whitelist:  c.Whitelist,
 		Detection:  c.Detection,
+		Online:     online.DefaultConfig(),
 	}
 }

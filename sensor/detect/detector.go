@@ -268,7 +268,7 @@ func (d *Detector) visit(v aggregate.HostView) bool {
 		if d.th.learned != nil {
 			// A field, not a local: passed to an interface, a local would escape (alloc per host).
 			d.own = *lim
-			d.th.learned.Override(key, dir, &d.own)
+			d.th.learned.Override(key, g, dir, &d.own)
 			lim, fl = &d.own, floor(&d.own)
 		}
 		if fl == Off || v.TickRate(dir, aggregate.PPS) <= fl {

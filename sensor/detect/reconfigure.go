@@ -89,6 +89,24 @@ func (d *Detector) HostLimits(key hosts.Key) (group string, lim [aggregate.NumDi
 	return d.th.GroupName(g), lim
 }
 
+// Watched appends to dst the hosts (with direction) the detector tracks
+// now: under attack, or above a threshold and maybe about to be. Their
+// traffic is no baseline. Safe from any goroutine.
+func (d *Detector) Watched(dst []Watch) []Watch {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for tk := range d.tracks {
+		dst = append(dst, Watch{Key: tk.key, Dir: tk.dir})
+	}
+	return dst
+}
+
+// Watch is a host and direction the detector tracks.
+type Watch struct {
+	Key hosts.Key
+	Dir aggregate.Dir
+}
+
 // SamePartition reports whether t and o resolve every host to the same
 // group index: the same groups in the same order with the same prefixes.
 func (t *Thresholds) SamePartition(o *Thresholds) bool {

@@ -21,7 +21,7 @@ type fileEntry struct {
 // A lookup per visited host per tick: a map hit or miss of ~30 ns.
 type fileLimits map[hosts.Key]*[aggregate.NumDirs]fileEntry
 
-func (f fileLimits) Override(key hosts.Key, d aggregate.Dir, l *Limits) {
+func (f fileLimits) Override(key hosts.Key, _ int, d aggregate.Dir, l *Limits) {
 	e := f[key]
 	if e == nil {
 		return
@@ -36,9 +36,9 @@ func (f fileLimits) Override(key hosts.Key, d aggregate.Dir, l *Limits) {
 // chain asks each Learned in turn; a later one overrides an earlier one.
 type chain []Learned
 
-func (c chain) Override(key hosts.Key, d aggregate.Dir, l *Limits) {
+func (c chain) Override(key hosts.Key, g int, d aggregate.Dir, l *Limits) {
 	for _, x := range c {
-		x.Override(key, d, l)
+		x.Override(key, g, d, l)
 	}
 }
 
