@@ -101,6 +101,7 @@ func newFake() *fake {
 			Aggregator: AggregatorStats{Hosts: 7, TicksClosed: 100, TicksLate: 8, HostsDropped: 9,
 				TickDuration: &Histogram{Bounds: []float64{0.001, 0.01}, Counts: []uint64{90, 8, 2}, SumSeconds: 0.5, MaxSeconds: 0.2}},
 			Snapshots: &SnapshotStats{Taken: 20, Dropped: 1, Written: 19, Failed: 1, Bytes: 4096, Removed: 2, Rows: 50, LastWriteSeconds: 0.25, LastCopySeconds: 0.002},
+			Learning:  &LearningStats{Hosts: 5, Published: 4, Samples: 600, SkippedWatched: 7, OverflowHosts: 1, LastRecomputeSeconds: 0.01},
 			Reloads:   &ReloadStats{OK: 3, Failed: 1, LastOK: time.Date(2026, 1, 2, 3, 4, 6, 0, time.UTC)},
 			Detector:  DetectorStats{Active: map[string]int{"syn_flood": 2}, Detected: 11, MitigationsRequested: 12, MitigationsRefused: 13},
 			BGP: &BGPStats{Sessions: map[string]string{"192.0.2.1": "established", "192.0.2.2": "active"},

@@ -60,6 +60,13 @@ var (
 	mSWrite   = newMetric("snapshot_last_write_seconds", "Time the last snapshot write took (encode, compress, sync, rename).", prometheus.GaugeValue)
 	mSCopy    = newMetric("snapshot_last_copy_seconds", "Aggregator goroutine time the last snapshot copy took.", prometheus.GaugeValue)
 
+	mLHosts     = newMetric("learning_hosts", "Hosts with a learned model of their own.", prometheus.GaugeValue)
+	mLPublished = newMetric("learning_published_hosts", "Hosts with a learned threshold in force.", prometheus.GaugeValue)
+	mLSamples   = newMetric("learning_samples_total", "Host-seconds learned.", prometheus.CounterValue)
+	mLSkipped   = newMetric("learning_skipped_watched_total", "Host-seconds not learned: the detector tracked the host.", prometheus.CounterValue)
+	mLOverflow  = newMetric("learning_overflow_total", "Host-seconds that taught only their group: max_hosts reached.", prometheus.CounterValue)
+	mLRecompute = newMetric("learning_last_recompute_seconds", "Time the last republication of learned thresholds took.", prometheus.GaugeValue)
+
 	mROK     = newMetric("config_reloads_total", "Configuration reloads by result.", prometheus.CounterValue, "result")
 	mRLastOK = newMetric("config_last_reload_success_timestamp_seconds", "When the configuration was last reloaded, seconds since the epoch.", prometheus.GaugeValue)
 
@@ -92,6 +99,7 @@ var allMetrics = []metric{
 	mWPackets, mWBytes, mWOther, mWDecode, mWDropped, mWSkipped, mWKind, mWBusy,
 	mAHosts, mATicks, mALate, mAExpired, mADropped, mATick,
 	mROK, mRLastOK,
+	mLHosts, mLPublished, mLSamples, mLSkipped, mLOverflow, mLRecompute,
 	mSTaken, mSDropped, mSWritten, mSFailed, mSBytes, mSRemoved, mSRows, mSWrite, mSCopy,
 	mDActive, mDDetected, mDEnded, mDRequested, mDRefused, mDCmdDrops,
 	mBSession, mBUp, mBActive, mBRefused, mBAnnounce, mBWithdraw, mBApplyErr, mBQDrops,
@@ -160,6 +168,14 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		emit(mSRows, float64(sn.Rows))
 		emit(mSWrite, sn.LastWriteSeconds)
 		emit(mSCopy, sn.LastCopySeconds)
+	}
+	if l := st.Learning; l != nil {
+		emit(mLHosts, float64(l.Hosts))
+		emit(mLPublished, float64(l.Published))
+		emit(mLSamples, float64(l.Samples))
+		emit(mLSkipped, float64(l.SkippedWatched))
+		emit(mLOverflow, float64(l.OverflowHosts))
+		emit(mLRecompute, l.LastRecomputeSeconds)
 	}
 	if r := st.Reloads; r != nil {
 		emit(mROK, float64(r.OK), "ok")

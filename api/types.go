@@ -17,6 +17,17 @@ type Status struct {
 	Flows         []FlowStats     `json:"flows,omitempty"`
 	Reloads       *ReloadStats    `json:"reloads,omitempty"`   // nil: no reloader
 	Snapshots     *SnapshotStats  `json:"snapshots,omitempty"` // nil: snapshots off
+	Learning      *LearningStats  `json:"learning,omitempty"`  // nil: no hostgroup learns
+}
+
+// LearningStats are the online learner's counters.
+type LearningStats struct {
+	Hosts                int     `json:"hosts"`     // with a model of their own
+	Published            int     `json:"published"` // with a learned threshold in force
+	Samples              uint64  `json:"samples"`   // host-seconds learned
+	SkippedWatched       uint64  `json:"skipped_watched"`
+	OverflowHosts        uint64  `json:"overflow_hosts"` // host-seconds past max_hosts
+	LastRecomputeSeconds float64 `json:"last_recompute_seconds"`
 }
 
 // SnapshotStats are the snapshot collector's and writer's counters.

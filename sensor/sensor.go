@@ -107,6 +107,10 @@ func New(cfg Config, opts Options) (*Sensor, error) {
 // Detector is the attack detector; valid after Start.
 func (s *Sensor) Detector() *detect.Detector { return s.det }
 
+// Learner is the online threshold learner; nil when no hostgroup learns
+// (or before Start).
+func (s *Sensor) Learner() *online.Learner { return s.online }
+
 // Aggregator is the per-host state; valid after Start.
 func (s *Sensor) Aggregator() *aggregate.Aggregator { return s.agg }
 

@@ -105,6 +105,11 @@ func (a *apiSensor) Status() api.Status {
 		r := a.rl.Stats()
 		st.Reloads = &r
 	}
+	if l := a.sn.Learner(); l != nil {
+		ls := l.Stats()
+		st.Learning = &api.LearningStats{Hosts: ls.Hosts, Published: ls.Published, Samples: ls.Samples,
+			SkippedWatched: ls.SkippedWatch, OverflowHosts: ls.OverflowHosts, LastRecomputeSeconds: ls.LastRecompute.Seconds()}
+	}
 	if a.snapW != nil && a.snapCol != nil {
 		c, w := a.snapCol.Stats(), a.snapW.Stats()
 		st.Snapshots = &api.SnapshotStats{Taken: c.Snapshots, Dropped: c.Dropped, Written: w.Written, Failed: w.Failed,
