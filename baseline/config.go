@@ -25,6 +25,7 @@ type Settings struct {
 	MinSamples      *int     `yaml:"min_samples,omitempty"`
 	GroupMinSamples *int     `yaml:"group_min_samples,omitempty"`
 	HourOfDay       *bool    `yaml:"hour_of_day,omitempty"`
+	Outlier         *float64 `yaml:"outlier,omitempty"`
 }
 
 // GroupConfig overrides the settings for one hostgroup, for all its
@@ -49,6 +50,7 @@ func DefaultConfig() Config {
 	return Config{Settings: Settings{
 		Quantile: &p.Quantile, K: &p.K, Floor: &p.Floor, MaxChange: &p.MaxChange,
 		MinSamples: &p.MinSamples, GroupMinSamples: &p.GroupMinSamples, HourOfDay: &p.HourOfDay,
+		Outlier: &p.Outlier,
 	}}
 }
 
@@ -63,6 +65,7 @@ func (s *Settings) apply(p *Params) {
 	set(&p.K, s.K)
 	set(&p.Floor, s.Floor)
 	set(&p.MaxChange, s.MaxChange)
+	set(&p.Outlier, s.Outlier)
 	if s.MinSamples != nil {
 		p.MinSamples = *s.MinSamples
 	}
@@ -144,6 +147,9 @@ func (s *Settings) validate(p validate.Path) {
 	}
 	if v := s.GroupMinSamples; v != nil && *v < 1 {
 		p.Fieldf("group_min_samples", "must be >= 1, got %d", *v)
+	}
+	if v := s.Outlier; v != nil {
+		validOutlier(p, *v)
 	}
 }
 

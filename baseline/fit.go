@@ -261,6 +261,9 @@ type Thresholds struct {
 type hostTh struct {
 	v   [][perHour]float64 // per series; +Inf: none
 	src []Source
+	// Per series, hosts only: peaks above cut are outliers (attacks);
+	// outliers is how many were learned, kept the highest peak below cut.
+	cut, outliers, kept []float64
 }
 
 // Thresholds derives every host's and group's thresholds under adjust.
@@ -270,7 +273,7 @@ func (f *Fit) Thresholds(adjust Adjust) *Thresholds {
 		th := &hostTh{v: make([][perHour]float64, f.series), src: make([]Source, f.series)}
 		for s, sf := range gf.Series {
 			p := t.params(g, s)
-			th.v[s] = hourly(sf, &p, float64(p.GroupMinSamples), nil)
+			th.v[s] = hourly(sf, &p, float64(p.GroupMinSamples), nil, math.Inf(1))
 			th.src[s] = SourceGroup
 			if math.IsInf(th.v[s][AllDay], 1) {
 				th.src[s] = SourceStatic
@@ -279,7 +282,8 @@ func (f *Fit) Thresholds(adjust Adjust) *Thresholds {
 		t.groups[g] = th
 	}
 	for k, h := range f.Hosts {
-		th := &hostTh{v: make([][perHour]float64, f.series), src: make([]Source, f.series)}
+		th := &hostTh{v: make([][perHour]float64, f.series), src: make([]Source, f.series),
+			cut: make([]float64, f.series), outliers: make([]float64, f.series), kept: make([]float64, f.series)}
 		var gth *hostTh
 		if gt := t.groups[h.Group]; gt != nil {
 			gth = gt
@@ -290,7 +294,16 @@ func (f *Fit) Thresholds(adjust Adjust) *Thresholds {
 			if gth != nil && gth.src[s] == SourceGroup {
 				fallback = &gth.v[s]
 			}
-			th.v[s] = hourly(h.Series[s], &p, float64(p.MinSamples), fallback)
+			th.cut[s] = math.Inf(1)
+			if sf := h.Series[s]; sf != nil {
+				th.kept[s] = sf.Max
+				if med := sf.Quantile(0.5); p.Outlier > 0 && med > 0 {
+					th.cut[s] = p.Outlier * med
+					n, hi := sf.Model.Below(th.cut[s])
+					th.outliers[s], th.kept[s] = sf.Count()-n, hi
+				}
+			}
+			th.v[s] = hourly(h.Series[s], &p, float64(p.MinSamples), fallback, th.cut[s])
 			switch {
 			case h.Series[s] == nil:
 				th.src[s], th.v[s] = SourceStatic, fill(math.Inf(1))
@@ -323,8 +336,9 @@ func fill(v float64) (out [perHour]float64) {
 }
 
 // hourly is a series' learned thresholds per hour and for the whole day,
-// or fallback (+Inf when nil) where the history is too short.
-func hourly(sf *SeriesFit, p *Params, need float64, fallback *[perHour]float64) [perHour]float64 {
+// or fallback (+Inf when nil) where the history is too short. Peaks above
+// cut are left out.
+func hourly(sf *SeriesFit, p *Params, need float64, fallback *[perHour]float64, cut float64) [perHour]float64 {
 	out := fill(math.Inf(1))
 	if fallback != nil {
 		out = *fallback
@@ -332,16 +346,38 @@ func hourly(sf *SeriesFit, p *Params, need float64, fallback *[perHour]float64) 
 	if sf == nil || sf.Count() < need {
 		return out
 	}
-	day := p.learned(sf.Model)
-	out = fill(day)
+	learned := func(m *Model) float64 { return max(p.Floor, p.K*m.QuantileBelow(p.Quantile, cut)) }
+	out = fill(learned(sf.Model))
 	if p.HourOfDay && sf.Hours != nil {
 		for hr, m := range sf.Hours {
 			if m != nil && m.Count() >= max(1, need/Hours) {
-				out[hr] = p.learned(m)
+				out[hr] = learned(m)
 			}
 		}
 	}
 	return out
+}
+
+// Attack reports whether a host interval is an attack: over a threshold
+// in force (as Fit.Add decides) or, with Params.Outlier, a peak over the
+// host's outlier cut.
+func (t *Thresholds) Attack(r *Row) bool {
+	if t.fit.Attack(r.Key, r.Group, r.Peaks) {
+		return true
+	}
+	if th := t.hosts[r.Key]; th != nil {
+		return Exceeds(r.Peaks, th.cut)
+	}
+	return false
+}
+
+// Outliers is, for series s of host k, the outlier cut (+Inf: none), how
+// many learned peaks were above it, and the highest peak below it.
+func (t *Thresholds) Outliers(k Key, s int) (cut, n, kept float64) {
+	if th := t.hosts[k]; th != nil {
+		return th.cut[s], th.outliers[s], th.kept[s]
+	}
+	return math.Inf(1), 0, 0
 }
 
 // Of is series s's threshold for host k of group g at hour (AllDay: the
@@ -386,8 +422,8 @@ type Row struct {
 
 // WhatIf counts what one setting's thresholds would have fired over a
 // history, fed in time order. An alert is a run of consecutive intervals
-// of one host with a peak over its threshold; intervals the Fit calls
-// attacks are the ones it should fire on.
+// of one host with a peak over its threshold; intervals Thresholds.Attack
+// calls attacks are the ones it should fire on.
 type WhatIf struct {
 	Th       *Thresholds
 	interval int64
@@ -414,7 +450,7 @@ func NewWhatIf(th *Thresholds, interval int64) *WhatIf {
 
 // Observe counts one host interval.
 func (w *WhatIf) Observe(r *Row) {
-	attack := w.Th.fit.Attack(r.Key, r.Group, r.Peaks)
+	attack := w.Th.Attack(r)
 	if attack {
 		w.AttackIntervals++
 	}

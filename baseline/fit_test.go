@@ -40,11 +40,11 @@ hostgroups:
 		group, metric string
 		want          Params
 	}{
-		{"default", "flows", Params{0.995, 4, 0, def.MaxChange, def.MinSamples, def.GroupMinSamples, false}},
-		{"default", "mbps", Params{0.995, 4, 10, def.MaxChange, def.MinSamples, def.GroupMinSamples, false}},
-		{"default", "pps", Params{0.995, 5, 1000, def.MaxChange, def.MinSamples, def.GroupMinSamples, false}},
-		{"web", "pps", Params{0.9, 2, 1000, def.MaxChange, def.MinSamples, def.GroupMinSamples, true}},
-		{"web", "syn_pps", Params{0.995, 2, 0, def.MaxChange, def.MinSamples, def.GroupMinSamples, true}},
+		{"default", "flows", Params{0.995, 4, 0, def.MaxChange, def.MinSamples, def.GroupMinSamples, false, 0}},
+		{"default", "mbps", Params{0.995, 4, 10, def.MaxChange, def.MinSamples, def.GroupMinSamples, false, 0}},
+		{"default", "pps", Params{0.995, 5, 1000, def.MaxChange, def.MinSamples, def.GroupMinSamples, false, 0}},
+		{"web", "pps", Params{0.9, 2, 1000, def.MaxChange, def.MinSamples, def.GroupMinSamples, true, 0}},
+		{"web", "syn_pps", Params{0.995, 2, 0, def.MaxChange, def.MinSamples, def.GroupMinSamples, true, 0}},
 	} {
 		if got := c.Params(tc.group, tc.metric); got != tc.want {
 			t.Errorf("%s/%s: %+v, want %+v", tc.group, tc.metric, got, tc.want)
@@ -218,5 +218,42 @@ func TestFitMerge(t *testing.T) {
 	}
 	if a.Rows != both.Rows || a.Learned != both.Learned {
 		t.Fatalf("merged rows %d/%d, single %d/%d", a.Rows, a.Learned, both.Rows, both.Learned)
+	}
+}
+
+func TestOutlierExclusion(t *testing.T) {
+	inf := func(Key, int, int) (float64, bool) { return math.Inf(1), true } // no static threshold ever fires
+	for _, c := range []struct {
+		outlier  float64
+		want     float64 // the learned threshold, ±1 %
+		outliers float64
+		attack   bool
+	}{
+		{0, 3 * 5000, 0, false}, // the attack is learned: p99 is its peak
+		{10, 3 * 149, 5, true},  // left out: p99 of the benign peaks 100..149
+	} {
+		p := Params{Quantile: 0.99, K: 3, MinSamples: 10, GroupMinSamples: 10, Outlier: c.outlier}
+		f := NewFit(1, func(g, s int) Params { return p }, inf, DefaultMaxBins)
+		for i := range 100 {
+			f.Add(key(1), 0, 0, []float64{100 + float64(i%50)})
+		}
+		for range 5 {
+			f.Add(key(1), 0, 0, []float64{5000})
+		}
+		th := f.Thresholds(nil)
+		v, _ := th.Of(key(1), 0, 0, AllDay)
+		if math.Abs(v-c.want) > c.want*2*RelativeAccuracy {
+			t.Errorf("outlier %v: threshold %v, want %v", c.outlier, v, c.want)
+		}
+		cut, n, kept := th.Outliers(key(1), 0)
+		if n != c.outliers || (c.outlier > 0 && (math.Abs(kept-149) > 149*RelativeAccuracy || math.Abs(cut-10*th.fit.Hosts[key(1)].Series[0].Quantile(0.5)) > 1e-9)) {
+			t.Errorf("outlier %v: cut %v, %v outliers, kept max %v", c.outlier, cut, n, kept)
+		}
+		if got := th.Attack(&Row{Key: key(1), Peaks: []float64{5000}}); got != c.attack {
+			t.Errorf("outlier %v: 5000 an attack: %v, want %v", c.outlier, got, c.attack)
+		}
+		if th.Attack(&Row{Key: key(1), Peaks: []float64{140}}) {
+			t.Errorf("outlier %v: a benign peak called an attack", c.outlier)
+		}
 	}
 }

@@ -36,6 +36,11 @@ type Params struct {
 	// one, so a host busy by day and quiet at night gets a threshold per
 	// hour; an hour with fewer than MinSamples/24 peaks uses the whole day's.
 	HourOfDay bool `yaml:"hour_of_day"`
+	// Outlier, when > 0, makes a host's peak above Outlier × the host's
+	// median peak an attack, left out of its model (offline fits); 0 is
+	// off. It catches attacks below the static threshold, and would also
+	// drop rare benign bursts bigger than that (nightly backups).
+	Outlier float64 `yaml:"outlier"`
 }
 
 // DefaultParams: 3 × the 99th percentile, moving at most 20 % per period,
@@ -64,6 +69,13 @@ func (c *Params) Validate(p validate.Path) {
 	}
 	if c.GroupMinSamples < 1 {
 		p.Fieldf("group_min_samples", "must be >= 1, got %d", c.GroupMinSamples)
+	}
+	validOutlier(p, c.Outlier)
+}
+
+func validOutlier(p validate.Path, v float64) {
+	if !(v == 0 || v > 1) || math.IsInf(v, 0) {
+		p.Fieldf("outlier", "must be 0 (off) or > 1, got %v", v)
 	}
 }
 

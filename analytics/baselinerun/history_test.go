@@ -254,15 +254,24 @@ func TestTunedThresholdsOnGeneratedHistory(t *testing.T) {
 func TestWhatIfMatchesBruteForce(t *testing.T) {
 	const hosts, days = 60, 4
 	h := newHistory(t, hosts, days, 20*time.Minute)
-	for _, hourly := range []bool{false, true} {
-		t.Run(map[bool]string{false: "whole day", true: "hour of day"}[hourly], func(t *testing.T) {
-			h.cfg.HourOfDay = &hourly
-			whatIfBruteForce(t, h, hosts, days)
+	attacks := map[string]int{}
+	for _, c := range []struct {
+		name    string
+		hourly  bool
+		outlier float64
+	}{{"whole day", false, 0}, {"hour of day", true, 0}, {"outliers", false, 10}} {
+		t.Run(c.name, func(t *testing.T) {
+			h.cfg.HourOfDay, h.cfg.Outlier = &c.hourly, &c.outlier
+			attacks[c.name] = whatIfBruteForce(t, h, hosts, days)
 		})
+	}
+	// The outlier rule finds the attacks below the static thresholds.
+	if attacks["outliers"] <= attacks["whole day"] {
+		t.Errorf("attack intervals: %d with the outlier rule, %d without", attacks["outliers"], attacks["whole day"])
 	}
 }
 
-func whatIfBruteForce(t *testing.T, h *history, hosts, days int) {
+func whatIfBruteForce(t *testing.T, h *history, hosts, days int) (attackIntervals int) {
 	r := h.run(t, Options{})
 	th := r.Fit.Thresholds(nil)
 	night, _ := th.Of(h.syn.Key(0), 0, 0, 2)
@@ -286,6 +295,11 @@ func whatIfBruteForce(t *testing.T, h *history, hosts, days int) {
 			for i := range n {
 				synthRow(h.syn, host, i, pk)
 				attack := baseline.Exceeds(pk, static)
+				for s, v := range pk {
+					if cut, _, _ := w.Th.Outliers(h.syn.Key(host), s); v > cut {
+						attack = true
+					}
+				}
 				hour := day0.Add(time.Duration(i) * 20 * time.Minute).Hour()
 				over := false
 				for s, v := range pk {
@@ -318,6 +332,7 @@ func whatIfBruteForce(t *testing.T, h *history, hosts, days int) {
 				o.Candidate, o.Alerts, o.AlertIntervals, o.FalseIntervals, o.Caught, o.AttackIntervals, o.HostsFired,
 				alerts, alertIv, falseIv, caught, attackIv, len(fired))
 		}
+		attackIntervals = o.AttackIntervals
 		if o.Alerts == 0 || o.AttackIntervals == 0 {
 			t.Errorf("%s: nothing to count (%d alerts, %d attack intervals)", o.Candidate, o.Alerts, o.AttackIntervals)
 		}
@@ -329,6 +344,7 @@ func whatIfBruteForce(t *testing.T, h *history, hosts, days int) {
 			t.Errorf("%s alerts more than %s", outs[i+1].Candidate, outs[i].Candidate)
 		}
 	}
+	return attackIntervals
 }
 
 func TestSinceAndGroup(t *testing.T) {

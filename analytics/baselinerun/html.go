@@ -152,7 +152,7 @@ func (r *Run) WriteHTML(w io.Writer, rep *Report, hosts int) error {
 var page = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
-<meta charset="utf-8">
+<meta charset="utf-8"/>
 <title>rampart baseline report</title>
 <style>
 body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }

@@ -56,8 +56,8 @@ func (n Num) String() string {
 // SeriesReport is one series of a host or group.
 type SeriesReport struct {
 	Series      string  `json:"series"` // e.g. in.pps
-	Samples     int     `json:"samples"`
-	Attacks     int     `json:"attack_intervals"` // left out of learning
+	Samples     int     `json:"samples"`          // intervals learned
+	Attacks     int     `json:"attack_intervals"` // over a threshold in force (not learned) or outliers (learned, left out of the quantile)
 	Quantile    float64 `json:"quantile"`         // the p of PQ
 	P50         Num     `json:"p50"`
 	PQ          Num     `json:"pq"`
@@ -140,10 +140,19 @@ func (r *Run) Report() *Report {
 			}
 			v, src := th.Of(k, h.Group, s, baseline.AllDay)
 			cur := h.Static[s]
-			hr.Series = append(hr.Series, r.seriesReport(s, h.Group, sf, cur, r.previous(&k, h.Group, s), v, src.String(), func(hour int) float64 {
+			sr := r.seriesReport(s, h.Group, sf, cur, r.previous(&k, h.Group, s), v, src.String(), func(hour int) float64 {
 				v, _ := th.Of(k, h.Group, s, hour)
 				return v
-			}))
+			})
+			// Outliers learned are attacks too: counted and not the max.
+			if cut, n, kept := th.Outliers(k, s); n > 0 {
+				sr.Attacks += int(n)
+				sr.PQ, sr.Max = Num(sf.Model.QuantileBelow(sr.Quantile, cut)), Num(kept)
+				if kept > 0 {
+					sr.Headroom = Num(float64(sr.Recommended) / kept)
+				}
+			}
+			hr.Series = append(hr.Series, sr)
 		}
 		rep.Hosts = append(rep.Hosts, hr)
 	}
@@ -207,7 +216,7 @@ func (r *Run) previous(k *baseline.Key, g, s int) float64 {
 
 // WriteTable renders the report for people.
 func (rep *Report) WriteTable(w io.Writer) error {
-	fmt.Fprintf(w, "history %s .. %s: %d intervals of %s, sensors %v; %d host intervals, %d learned, %d left out as attacks\n",
+	fmt.Fprintf(w, "history %s .. %s: %d intervals of %s, sensors %v; %d host intervals, %d learned, %d over a threshold in force\n",
 		rep.From.Format(time.RFC3339), rep.To.Format(time.RFC3339), rep.Intervals, rep.Interval, rep.Sensors,
 		rep.Rows, rep.Learned, rep.Rows-rep.Learned)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
