@@ -257,3 +257,28 @@ func TestOutlierExclusion(t *testing.T) {
 		}
 	}
 }
+
+func TestGroupLearnerUsesGroupParams(t *testing.T) {
+	c := DefaultConfig()
+	one, two := 1, 2.0
+	c.MinSamples, c.GroupMinSamples = &one, &one
+	c.Hostgroups = map[string]GroupConfig{"web": {Settings: Settings{K: &two}}}
+	names := []string{"web", "default"}
+	l := NewGroupLearner(1, func(g, s int) Params {
+		name := ""
+		if g >= 0 && g < len(names) {
+			name = names[g]
+		}
+		return c.Params(name, Metrics[s])
+	}, DefaultMaxBins)
+	for range 100 {
+		l.Learn(key(1), 0, []float64{100}, false)
+		l.Learn(key(2), 1, []float64{100}, false)
+	}
+	l.Recompute(func(g, s int) float64 { return 1e9 })
+	web, _ := l.Threshold(key(1), 0, 0, 0)
+	def, _ := l.Threshold(key(2), 1, 0, 0)
+	if math.Abs(web-200) > 200*RelativeAccuracy || math.Abs(def-300) > 300*RelativeAccuracy {
+		t.Fatalf("web %v (want k=2 → 200), default %v (want k=3 → 300)", web, def)
+	}
+}

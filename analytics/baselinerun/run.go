@@ -196,46 +196,63 @@ func (r *Run) scan(fn func(s *analytics.Snapshot, row *baseline.Row)) error {
 	span := float64(last.Sub(first))
 	var pk [NumSeries]float64
 	row := baseline.Row{Peaks: pk[:]}
-	// Snapshot group indexes to ours, per file (dictionaries are per file).
-	var gmap []int
-	return analytics.ReadDir(r.opts.Dir, func(s *analytics.Snapshot) error {
-		if s.Meta.Start.Before(r.cutoff) {
-			return nil
-		}
-		gmap = gmap[:0]
-		for _, name := range s.Groups {
-			i, ok := r.groupIdx[name]
-			if !ok {
-				i = r.addGroup(name, hostgroup.Thresholds{}) // unknown: nothing thresholded
+	// Decoding (in ReadDir) and fitting (fn) overlap: the reader runs one
+	// snapshot ahead of the consumer, in order.
+	snaps := make(chan *analytics.Snapshot, 2)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var gmap []int // snapshot group index -> ours, per file
+		for s := range snaps {
+			gmap = r.rows(s, gmap, &row, fn)
+			if r.opts.Progress != nil && span > 0 {
+				r.opts.Progress(min(1, float64(s.Meta.Start.Sub(first))/span))
 			}
-			gmap = append(gmap, i)
 		}
-		want := -2
-		if r.opts.Group != "" {
-			want = r.groupIdx[r.opts.Group]
-		}
-		row.Start, row.Hour = s.Meta.Start.UnixNano(), s.Meta.Start.UTC().Hour()
-		for i := range s.Rows {
-			sr := &s.Rows[i]
-			row.Group = r.defGroup
-			if sr.Group >= 0 && int(sr.Group) < len(gmap) {
-				row.Group = gmap[sr.Group]
-			}
-			if want != -2 && row.Group != want {
-				continue
-			}
-			row.Key = baseline.Key(sr.Key)
-			peaks(sr, row.Peaks)
-			fn(s, &row)
-		}
-		if r.opts.Progress != nil && span > 0 {
-			r.opts.Progress(min(1, float64(s.Meta.Start.Sub(first))/span))
+	}()
+	err := analytics.ReadDir(r.opts.Dir, func(s *analytics.Snapshot) error {
+		if !s.Meta.Start.Before(r.cutoff) {
+			snaps <- s
 		}
 		return nil
 	})
+	close(snaps)
+	<-done
+	return err
 }
 
-// Fit reads the history into the models.
+// rows calls fn with each row of s (of the asked group).
+func (r *Run) rows(s *analytics.Snapshot, gmap []int, row *baseline.Row, fn func(*analytics.Snapshot, *baseline.Row)) []int {
+	gmap = gmap[:0]
+	for _, name := range s.Groups {
+		i, ok := r.groupIdx[name]
+		if !ok {
+			i = r.addGroup(name, hostgroup.Thresholds{}) // unknown: nothing thresholded
+		}
+		gmap = append(gmap, i)
+	}
+	want := -2
+	if r.opts.Group != "" {
+		want = r.groupIdx[r.opts.Group]
+	}
+	row.Start, row.Hour = s.Meta.Start.UnixNano(), s.Meta.Start.UTC().Hour()
+	for i := range s.Rows {
+		sr := &s.Rows[i]
+		row.Group = r.defGroup
+		if sr.Group >= 0 && int(sr.Group) < len(gmap) {
+			row.Group = gmap[sr.Group]
+		}
+		if want != -2 && row.Group != want {
+			continue
+		}
+		row.Key = baseline.Key(sr.Key)
+		peaks(sr, row.Peaks)
+		fn(s, row)
+	}
+	return gmap
+}
+
+// FitHistory reads the history into the models.
 func (r *Run) FitHistory() error {
 	seen := map[int64]bool{}
 	err := r.scan(func(s *analytics.Snapshot, row *baseline.Row) {

@@ -123,6 +123,18 @@ func output(cmd *cobra.Command, path string, write func(io.Writer) error) error 
 	if path == "" || path == "-" {
 		return write(cmd.OutOrStdout())
 	}
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		// A device or pipe (/dev/null, a FIFO): no rename over it.
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		if err := write(f); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}
 	return atomicfile.Write(path, atomicfile.Options{}, write)
 }
 

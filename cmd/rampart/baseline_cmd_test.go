@@ -238,3 +238,32 @@ func TestBaselineTune(t *testing.T) {
 		}
 	}
 }
+
+func TestProgressBar(t *testing.T) {
+	var buf strings.Builder
+	b := &progressBar{w: &buf, label: "reading d"}
+	for _, v := range []float64{0, 0.001, 0.5, 0.504, 1} {
+		b.set(v)
+	}
+	b.done()
+	want := "\rreading d [..............................]   0%" +
+		"\rreading d [###############...............]  50%" +
+		"\rreading d [##############################] 100%" + "\r\033[K"
+	if buf.String() != want {
+		t.Errorf("bar drew %q, want %q", buf.String(), want)
+	}
+}
+
+func TestParseSince(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{{"", 0, true}, {"7d", 7 * 24 * time.Hour, true}, {"1.5d", 36 * time.Hour, true}, {"36h", 36 * time.Hour, true},
+		{"0d", 0, false}, {"-3h", 0, false}, {"d", 0, false}, {"week", 0, false}} {
+		got, err := parseSince(c.in)
+		if (err == nil) != c.ok || got != c.want {
+			t.Errorf("parseSince(%q) = %v, %v; want %v, ok %v", c.in, got, err, c.want, c.ok)
+		}
+	}
+}
