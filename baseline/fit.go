@@ -1,6 +1,7 @@
 package baseline
 
 import (
+	"fmt"
 	"math"
 	"slices"
 )
@@ -77,7 +78,10 @@ type Fit struct {
 	static  Static
 	maxBins int
 	Hosts   map[Key]*HostFit
+	// Groups are the hosts' models merged per group (exact for sketches),
+	// built by Pool; each host counts in the group it was last seen in.
 	Groups  map[int]*GroupFit
+	pooled  bool
 	Rows    int // intervals seen
 	Learned int // intervals learned (not attacks)
 }
@@ -167,15 +171,32 @@ func (f *Fit) Add(k Key, g, hour int, peaks []float64) (attack bool) {
 		return true
 	}
 	f.Learned++
-	gf := f.group(g)
+	f.pooled = false
 	for s, sf := range h.Series {
 		if sf == nil || s >= len(peaks) {
 			continue
 		}
 		sf.add(hour, peaks[s], f.maxBins)
-		gf.Series[s].add(hour, peaks[s], f.maxBins)
 	}
 	return false
+}
+
+// Pool (re)builds the group models from the host models: merging once
+// at the end costs a few bins per host instead of a second sketch update
+// per learned peak.
+func (f *Fit) Pool() error {
+	if f.pooled {
+		return nil
+	}
+	f.Groups = map[int]*GroupFit{}
+	for _, h := range f.Hosts {
+		gf := f.group(h.Group)
+		if err := mergeSeries(f, gf.Series, h.Series); err != nil {
+			return err
+		}
+	}
+	f.pooled = true
+	return nil
 }
 
 // Attack reports whether host k's interval would be an attack (as Add
@@ -193,11 +214,7 @@ func (f *Fit) Merge(o *Fit) error {
 			return err
 		}
 	}
-	for g, og := range o.Groups {
-		if err := mergeSeries(f, f.group(g).Series, og.Series); err != nil {
-			return err
-		}
-	}
+	f.pooled = false
 	f.Rows += o.Rows
 	f.Learned += o.Learned
 	return nil
@@ -268,6 +285,9 @@ type hostTh struct {
 
 // Thresholds derives every host's and group's thresholds under adjust.
 func (f *Fit) Thresholds(adjust Adjust) *Thresholds {
+	if err := f.Pool(); err != nil {
+		panic(fmt.Sprintf("baseline: pooling models of one mapping: %v", err)) // same accuracy everywhere: cannot fail
+	}
 	t := &Thresholds{fit: f, adjust: adjust, hosts: make(map[Key]*hostTh, len(f.Hosts)), groups: map[int]*hostTh{}}
 	for g, gf := range f.Groups {
 		th := &hostTh{v: make([][perHour]float64, f.series), src: make([]Source, f.series)}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -83,6 +84,9 @@ func (f *baselineFlags) open(cmd *cobra.Command) (*baselinerun.Run, error) {
 		opts.Progress = bar.set
 		defer bar.done()
 	}
+	// Each snapshot is decoded into fresh memory and dropped at once, while
+	// the models stay small: collect less often.
+	debug.SetGCPercent(400)
 	r, err := baselinerun.New(opts)
 	if err != nil {
 		return nil, usageError{err}
