@@ -278,6 +278,32 @@ func (rep *Report) Tune(source string) *thresholdfile.File {
 	return doc
 }
 
+// KeepOthers copies into doc the entries of prev for the groups, and the
+// hosts, that rep did not cover (a tune of one --group keeps the rest of
+// the file it replaces).
+func (rep *Report) KeepOthers(doc, prev *thresholdfile.File) {
+	if prev == nil {
+		return
+	}
+	covered := map[string]bool{}
+	for _, g := range rep.Groups {
+		covered["g/"+g.Group] = true
+	}
+	for _, h := range rep.Hosts {
+		covered["h/"+h.IP] = true
+	}
+	for name, t := range prev.Groups {
+		if !covered["g/"+name] {
+			doc.Groups[name] = t
+		}
+	}
+	for a, t := range prev.Addrs() {
+		if !covered["h/"+a.String()] {
+			doc.Hosts[a.String()] = t
+		}
+	}
+}
+
 func seriesIndex(name string) int {
 	for s := range NumSeries {
 		if SeriesName(s) == name {

@@ -120,6 +120,9 @@ func overlay(base, o hostgroup.Thresholds) hostgroup.Thresholds {
 	return base
 }
 
+// Current is the thresholds file in force (Options.Current), or nil.
+func (r *Run) Current() *thresholdfile.File { return r.opts.Current }
+
 // GroupName is group index g's name.
 func (r *Run) GroupName(g int) string {
 	if g >= 0 && g < len(r.groups) {

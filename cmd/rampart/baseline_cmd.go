@@ -253,6 +253,9 @@ func newBaselineTuneCmd() *cobra.Command {
 			abs, _ := filepath.Abs(rep.Dir)
 			doc := rep.Tune(fmt.Sprintf("rampart baseline tune: %s, %s .. %s, %d intervals",
 				abs, rep.From.Format(time.RFC3339), rep.To.Format(time.RFC3339), rep.Intervals))
+			if f.group != "" {
+				rep.KeepOthers(doc, r.Current())
+			}
 			data, err := doc.Marshal()
 			if err != nil {
 				return err

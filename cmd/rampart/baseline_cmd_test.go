@@ -205,6 +205,17 @@ func TestBaselineTune(t *testing.T) {
 			t.Errorf("%s in.pps moved from %v to %v: more than max_change", a, p, v)
 		}
 	}
+	// A tune of one hostgroup keeps the other groups' and hosts' entries.
+	third := g
+	if _, stderr, code = run(t, append(args, "--group", "big")...); code != 0 {
+		t.Fatalf("tune --group: exit %d: %s", code, stderr)
+	}
+	if g, err = thresholdfile.Load(out); err != nil || len(g.Groups) != 2 || len(g.Hosts) != 12 {
+		t.Fatalf("after tune --group big: %v, %d groups, %d hosts; want 2 and 12", err, len(g.Groups), len(g.Hosts))
+	}
+	if *g.Groups["default"].In.PPS != *third.Groups["default"].In.PPS {
+		t.Errorf("tune --group big changed the default group: %v, was %v", *g.Groups["default"].In.PPS, *third.Groups["default"].In.PPS)
+	}
 	// The report with the tuned file in force shows it as current.
 	stdout, stderr, code = run(t, "baseline", "report", "--format", "json", "--config", "testdata/baseline.yaml",
 		"--snapshots", dir, "--thresholds", out)
