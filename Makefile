@@ -11,7 +11,7 @@ DEMO_CONFIG ?= examples/demo.yaml
 FUZZTIME    ?= 5s
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all deps deps-build build run test vet lint nodpdk unit fuzz-smoke bench bench-capture bench-pipeline clean
+.PHONY: all deps deps-build build run test vet lint nodpdk unit fuzz-smoke bench bench-capture bench-pipeline bench-baseline clean
 
 all: build
 
@@ -69,6 +69,11 @@ bench-capture: deps-build
 # The whole sensor over DPDK (net_pcap) vs testpmd rxonly on the same device.
 bench-pipeline: deps-build
 	bench/capture/pipeline.sh
+
+# `rampart baseline report` over 100M host-rows of Arrow snapshots vs
+# DuckDB computing the same quantiles over the same rows as Parquet.
+bench-baseline: deps-build
+	bench/baseline/run.sh
 
 clean:
 	rm -rf bin .tools

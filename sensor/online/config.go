@@ -7,10 +7,7 @@
 package online
 
 import (
-	"time"
-
 	"github.com/rampartnet/rampart/baseline"
-	"github.com/rampartnet/rampart/internal/validate"
 )
 
 // Config bounds and paces online learning.
@@ -19,26 +16,10 @@ type Config struct {
 	// threshold key: pps, mbps, ...) for a hostgroup; nil is
 	// baseline.DefaultParams for all. Online, a sample is one second.
 	Params func(group, metric string) baseline.Params
-	// MaxHosts bounds the hosts with a model of their own; hosts beyond it
-	// teach only their group's pooled model (and use its threshold).
-	MaxHosts int
-	// Recompute is how often learned thresholds are republished.
-	Recompute time.Duration
-	// MaxBins bounds each model's bins (memory per host and metric).
-	MaxBins int
+	baseline.OnlineConfig
 }
 
-// DefaultConfig: 100K hosts with their own models, thresholds republished
-// every minute, 128 bins per model.
+// DefaultConfig is baseline.DefaultOnlineConfig with default parameters.
 func DefaultConfig() Config {
-	return Config{MaxHosts: 100_000, Recompute: time.Minute, MaxBins: 128}
-}
-
-// Validate reports every bad value below p.
-func (c *Config) Validate(p validate.Path) {
-	validate.Range(p, "max_hosts", c.MaxHosts, 1, 100_000_000)
-	if c.Recompute < time.Second || c.Recompute > 24*time.Hour {
-		p.Fieldf("recompute", "must be between 1s and 24h, got %v", c.Recompute)
-	}
-	validate.Range(p, "max_bins", c.MaxBins, 16, 4096)
+	return Config{OnlineConfig: baseline.DefaultOnlineConfig()}
 }

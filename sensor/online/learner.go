@@ -108,11 +108,13 @@ func New(log zerolog.Logger, cfg Config, th *detect.Thresholds, part int, watche
 			}
 		}
 	}
-	ps := make([]baseline.Params, numSeries)
-	for s := range ps {
-		ps[s] = params("", metricNames[s%int(aggregate.NumSeries)])
-	}
-	o.l = baseline.NewLearner(ps, cfg.MaxBins)
+	o.l = baseline.NewGroupLearner(numSeries, func(g, s int) baseline.Params {
+		name := ""
+		if g >= 0 && g < th.NumGroups() {
+			name = th.GroupName(g)
+		}
+		return params(name, metricNames[s%int(aggregate.NumSeries)])
+	}, cfg.MaxBins)
 	for i := range o.groupOnlyKey {
 		o.groupOnlyKey[i] = 0xff // no host has it: ff..ff is no unicast address
 	}
