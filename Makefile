@@ -42,6 +42,7 @@ vet:
 	GOBIN=$(CURDIR)/.tools $(GO) install $(STATICCHECK)
 
 lint: .tools/staticcheck
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted" >&2; exit 1; fi
 	.tools/staticcheck ./...
 
 # The project must build, and its DPDK-free parts pass, without DPDK.

@@ -16,8 +16,8 @@ import (
 	"github.com/rampartnet/rampart/sensor/detect"
 	"github.com/rampartnet/rampart/sensor/flow"
 	"github.com/rampartnet/rampart/sensor/hostgroup"
-	"github.com/rampartnet/rampart/sensor/online"
 	"github.com/rampartnet/rampart/sensor/hosts"
+	"github.com/rampartnet/rampart/sensor/online"
 )
 
 // Config is the whole file.
