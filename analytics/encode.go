@@ -58,11 +58,16 @@ func record(mem memory.Allocator, schema *arrow.Schema, b *snapshot.Batch, keys 
 	ts := rb.Field(colTimestamp).(*array.TimestampBuilder)
 	start := arrow.Timestamp(time.Unix(0, b.Start).UnixMicro())
 	ip := rb.Field(colIP).(*array.FixedSizeBinaryBuilder)
-	grp := rb.Field(colGroup).(*array.BinaryDictionaryBuilder)
+	// Arrow IPC files carry hostgroup as a dictionary; Parquet files as
+	// plain strings (Parquet dictionary-encodes them itself).
+	grp, _ := rb.Field(colGroup).(*array.BinaryDictionaryBuilder)
+	str, _ := rb.Field(colGroup).(*array.StringBuilder)
 	dict, remap := groupDict(mem, b.Groups)
 	defer dict.Release()
-	if err := grp.InsertStringDictValues(dict); err != nil {
-		panic(err) // only a type mismatch fails, and the schema fixes the type
+	if grp != nil {
+		if err := grp.InsertStringDictValues(dict); err != nil {
+			panic(err) // only a type mismatch fails, and the schema fixes the type
+		}
 	}
 	gidx, gvalid := make([]int, 0, n), make([]bool, 0, n)
 	// Counters go straight into column buffers: no validity bitmaps (the
@@ -96,7 +101,17 @@ func record(mem memory.Allocator, schema *arrow.Schema, b *snapshot.Batch, keys 
 			}
 		}
 	}
-	grp.AppendIndices(gidx, gvalid)
+	if grp != nil {
+		grp.AppendIndices(gidx, gvalid)
+	} else {
+		for i, j := range gidx {
+			if gvalid[i] {
+				str.Append(dict.Value(j))
+			} else {
+				str.AppendNull()
+			}
+		}
+	}
 	cols := make([]arrow.Array, numCols)
 	for c := range colCounts {
 		cols[c] = rb.Field(c).NewArray()

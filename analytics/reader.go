@@ -15,8 +15,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/rampartnet/rampart/sensor/aggregate"
-	"github.com/rampartnet/rampart/sensor/hosts"
 	"github.com/rampartnet/rampart/sensor/snapshot"
 )
 
@@ -47,28 +45,6 @@ func ReadFile(path string) (*Snapshot, error) {
 	}
 	s.Path = path
 	return s, nil
-}
-
-// ReadDir calls fn with every snapshot file under dir in order of start
-// time, stopping at the first error.
-func ReadDir(dir string, fn func(*Snapshot) error) error {
-	files, err := List(dir)
-	if err != nil {
-		return err
-	}
-	for _, f := range files {
-		if f.Format != FormatArrow {
-			continue
-		}
-		s, err := ReadFile(f.Path)
-		if err != nil {
-			return err
-		}
-		if err := fn(s); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Decode parses the bytes of a snapshot file using mem, allocating at most
@@ -110,19 +86,10 @@ func Decode(data []byte, mem memory.Allocator, limit int64) (s *Snapshot, err er
 }
 
 func (s *Snapshot) appendRecord(rec arrow.RecordBatch) error {
-	if err := array.ValidateRecordFull(rec); err != nil {
+	if err := checkRecord(rec, fields); err != nil {
 		return err
 	}
 	n := int(rec.NumRows())
-	for c := range int(rec.NumCols()) {
-		col := rec.Column(c)
-		if col.Len() != n {
-			return fmt.Errorf("column %s: %d values, want %d", fields[c].Name, col.Len(), n)
-		}
-		if !fields[c].Nullable && col.NullN() != 0 {
-			return fmt.Errorf("column %s: %d nulls, want none", fields[c].Name, col.NullN())
-		}
-	}
 	ip := rec.Column(colIP).(*array.FixedSizeBinary)
 	grp := rec.Column(colGroup).(*array.Dictionary)
 	// Dictionaries are per file: the first batch's names stand for all.
@@ -139,11 +106,6 @@ func (s *Snapshot) appendRecord(rec arrow.RecordBatch) error {
 	for c := colCounts; c < numCols; c++ {
 		ints[c] = rec.Column(c).(*array.Int64).Int64Values()
 	}
-	for c := colCounts; c < numCols; c++ {
-		if i := slices.IndexFunc(ints[c], func(v int64) bool { return v < 0 }); i >= 0 {
-			return fmt.Errorf("column %s row %d: must be >= 0, got %d", fields[c].Name, i, ints[c][i])
-		}
-	}
 	s.Rows = slices.Grow(s.Rows, n)
 	for i := range n {
 		var r snapshot.Row
@@ -152,17 +114,7 @@ func (s *Snapshot) appendRecord(rec arrow.RecordBatch) error {
 		if grp.IsValid(i) {
 			r.Group = int32(grp.GetValueIndex(i))
 		}
-		for d := range aggregate.NumDirs {
-			c := &r.Counts[d]
-			for m := range hosts.NumMetrics {
-				c.Packets[m] = uint64(ints[countCol(d, m, false)][i])
-				c.Bytes[m] = uint64(ints[countCol(d, m, true)][i])
-			}
-			c.Flows = uint64(ints[flowsCol(d)][i])
-			for se := range aggregate.NumSeries {
-				r.Peaks[d][se] = uint64(ints[peakCol(d, se)][i])
-			}
-		}
+		fillRow(&r, &ints, i)
 		s.Rows = append(s.Rows, r)
 	}
 	return nil
