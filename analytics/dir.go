@@ -19,15 +19,19 @@ type dirIndex struct {
 	covered map[coverKey]string    // interval -> the Parquet file holding it
 }
 
-// index reads the footer of every Parquet file in files.
-func index(files []FileInfo) (*dirIndex, error) {
+// index reads the footer of every Parquet file in files. With bad
+// non-nil, a file that cannot be read is recorded there, not an error.
+func index(files []FileInfo, bad map[string]error) (*dirIndex, error) {
 	ix := &dirIndex{parquet: map[string]ParquetInfo{}, covered: map[coverKey]string{}}
 	for _, f := range files {
 		if f.Format != FormatParquet {
 			continue
 		}
 		info, err := StatParquet(f.Path)
-		if err != nil {
+		if err != nil && bad != nil {
+			bad[f.Path] = err
+			continue
+		} else if err != nil {
 			return nil, err
 		}
 		ix.parquet[f.Path] = info
@@ -59,7 +63,7 @@ func ReadDir(dir string, fn func(*Snapshot) error) error {
 	if err != nil {
 		return err
 	}
-	ix, err := index(files)
+	ix, err := index(files, nil)
 	if err != nil {
 		return err
 	}

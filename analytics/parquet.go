@@ -187,6 +187,13 @@ type ParquetInfo struct {
 // its footer.
 func parquetReader(r parquet.ReaderAtSeeker, lim *limitAllocator) (*pqarrow.FileReader, ParquetInfo, error) {
 	var info ParquetInfo
+	size, err := r.Seek(0, io.SeekEnd)
+	if err != nil {
+		return nil, info, err
+	}
+	if err := pqPrecheck(r, size); err != nil {
+		return nil, info, err
+	}
 	props := parquet.NewReaderProperties(lim)
 	props.BufferedStreamEnabled = true // never one buffer of a column chunk's declared size
 	props.MaxCompressedPageSize = min(pqMaxPage, lim.limit)
