@@ -61,6 +61,7 @@ type Writer struct {
 	create func(path string) (tempFile, error)
 	nosync bool // tests that write thousands of files skip fsync
 	keys   []sortKey
+	cols   columns // reused from one snapshot to the next
 
 	files []file // oldest first
 	total int64
@@ -105,13 +106,14 @@ func (w *Writer) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop stops consuming after writing a snapshot still waiting.
+// Stop stops consuming after writing a snapshot still waiting, and frees
+// the buffers kept between snapshots.
 func (w *Writer) Stop() error {
-	if w.cancel == nil {
-		return nil
+	if w.cancel != nil {
+		w.cancel()
+		w.wg.Wait()
 	}
-	w.cancel()
-	w.wg.Wait()
+	w.cols.release()
 	return nil
 }
 
@@ -163,7 +165,12 @@ func (w *Writer) write(b *snapshot.Batch, release func()) (string, error) {
 	start, end := time.Unix(0, b.Start).UTC(), time.Unix(0, b.End).UTC()
 	schema := schemaFor(Meta{Version: SchemaVersion, SensorID: w.id, Interval: w.cfg.Interval, Start: start, End: end, Dropped: b.Dropped})
 	w.keys = order(b.Rows, w.keys)
-	rec := record(w.mem, schema, b, w.keys)
+	if w.cols.mem != w.mem {
+		w.cols.release()
+		w.cols.mem = w.mem
+	}
+	par := max(1, w.cfg.WriteConcurrency)
+	rec := record(&w.cols, schema, b, w.keys, par)
 	release()
 	defer rec.Release()
 
@@ -180,7 +187,8 @@ func (w *Writer) write(b *snapshot.Batch, release func()) (string, error) {
 	cw := &countingWriter{w: f}
 	bw := bufio.NewWriterSize(cw, 1<<20)
 	err = func() error {
-		fw, err := ipc.NewFileWriter(bw, ipc.WithSchema(schema), ipc.WithZstdLevel(1), ipc.WithAllocator(w.mem))
+		fw, err := ipc.NewFileWriter(bw, ipc.WithSchema(schema), ipc.WithZstdLevel(1), ipc.WithAllocator(w.mem),
+			ipc.WithCompressConcurrency(par))
 		if err != nil {
 			return err
 		}
