@@ -341,3 +341,34 @@ func TestParseIntervalsRejects(t *testing.T) {
 		t.Fatalf("%+v %v", ivs, err)
 	}
 }
+
+// TestRetentionSeesCompaction: the running writer's retention counts the
+// Parquet files a compaction adds (from its next rescan) and removes them
+// like any other file once they are the oldest over max_bytes.
+func TestRetentionSeesCompaction(t *testing.T) {
+	w := testWriter(t, Config{})
+	w.nosync = true
+	rng := rand.New(rand.NewPCG(6, 6))
+	h := time.Date(2026, 3, 14, 15, 0, 0, 0, time.UTC)
+	for i := range 6 {
+		if _, err := w.Write(randomBatch(rng, 50, h.Add(time.Duration(i)*time.Minute))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := compact(t, w.cfg.Dir, CompactOptions{DeleteSource: true})
+	if len(res) != 1 || res[0].Deleted != 6 {
+		t.Fatalf("compaction: %+v", res)
+	}
+	pq := res[0].Path
+	w.cfg.MaxBytes = res[0].Bytes + 1 // the Parquet file and anything more is too much
+	w.scanned = time.Time{}           // as if rescanEvery had passed
+	if _, err := w.Write(randomBatch(rng, 50, h.Add(2*time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(pq); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the Parquet file is still there (%v): retention did not see it", err)
+	}
+	if files := filesOf(t, w.cfg.Dir, FormatArrow); len(files) != 1 {
+		t.Fatalf("files left: %q, want the newest", files)
+	}
+}

@@ -28,6 +28,10 @@ type sortKey struct {
 // (4 for IPv4 hosts, which share their first 12), ~10x quicker than a
 // comparison sort of a million keys. tmp is scratch, reused.
 func order(rows []snapshot.Row, keys []sortKey) []sortKey {
+	// keys' capacity holds the radix sort's scratch too, for the next call.
+	if cap(keys) < 2*len(rows) {
+		keys = make([]sortKey, 0, 2*len(rows))
+	}
 	keys = keys[:0]
 	var diff [16]byte
 	for i := range rows {
@@ -46,8 +50,7 @@ func order(rows []snapshot.Row, keys []sortKey) []sortKey {
 		})
 		return keys
 	}
-	tmp := make([]sortKey, len(keys))
-	src, dst := keys, tmp
+	src, dst := keys, keys[len(keys):2*len(keys)]
 	for j := 15; j >= 0; j-- { // least significant byte first
 		if diff[j] == 0 {
 			continue

@@ -63,8 +63,9 @@ type Writer struct {
 	keys   []sortKey
 	cols   columns // reused from one snapshot to the next
 
-	files []file // oldest first
-	total int64
+	files   []file // oldest first
+	total   int64
+	scanned time.Time
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -94,7 +95,7 @@ func (w *Writer) Start(ctx context.Context) error {
 	if err := os.MkdirAll(w.cfg.Dir, 0o755); err != nil {
 		return fmt.Errorf("snapshots.dir: %w", err)
 	}
-	if err := w.scan(); err != nil {
+	if err := w.scan(true); err != nil {
 		return err
 	}
 	if w.src == nil {
@@ -223,6 +224,11 @@ func (w *Writer) write(b *snapshot.Batch, release func()) (string, error) {
 	w.bytes.Add(uint64(cw.n))
 	w.written.Add(1)
 	w.track(file{path: final, start: start, size: cw.n})
+	if time.Since(w.scanned) > rescanEvery {
+		if err := w.scan(false); err != nil {
+			w.log.Error().Err(err).Msg("snapshot retention: rescan")
+		}
+	}
 	w.retain(end)
 	w.lastWrite.Store(int64(time.Since(begin)))
 	return final, nil
@@ -248,16 +254,20 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// scan lists the files under the directory and removes temporary files
-// left by a crash.
-func (w *Writer) scan() error {
-	w.files, w.total = w.files[:0], 0
+// rescanEvery: files that others add (Parquet files of a compaction) or
+// remove count for retention from the next scan on.
+const rescanEvery = 10 * time.Minute
+
+// scan lists the files under the directory and, at start (clean), removes
+// temporary files left by a crash.
+func (w *Writer) scan(clean bool) error {
+	w.files, w.total, w.scanned = w.files[:0], 0, time.Now()
 	err := filepath.WalkDir(w.cfg.Dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
 		name := d.Name()
-		if isTemp(name) {
+		if isTemp(name) && clean {
 			if err := os.Remove(p); err != nil {
 				return err
 			}
