@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -28,7 +29,7 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// crashHelper is the child: "write" writes 20K-host snapshots to dir,
+// crashHelper is the child: "write" writes 10K-host snapshots to dir,
 // one a second of data time after the newest there, until killed (at most
 // 500); "compact" compacts dir deleting the sources.
 func crashHelper(mode, dir string) int {
@@ -42,14 +43,18 @@ func crashHelper(mode, dir string) int {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
-		fmt.Println("ready")
 		rng := rand.New(rand.NewPCG(uint64(os.Getpid()), 1))
+		b := randomBatch(rng, 10000, t0)
 		at := t0.Add(time.Duration(len(w.files)) * time.Second)
+		fmt.Println("ready")
 		for i := range 500 {
-			if _, err := w.Write(randomBatch(rng, 20000, at.Add(time.Duration(i)*time.Second))); err != nil {
+			b.Start = at.Add(time.Duration(i) * time.Second).UnixNano()
+			b.End = b.Start + int64(time.Second)
+			if _, err := w.Write(b); err != nil {
 				fmt.Fprintln(os.Stderr, err)
 				return 1
 			}
+			fmt.Println("wrote")
 		}
 		return 0
 	case "compact":
@@ -66,8 +71,11 @@ func crashHelper(mode, dir string) int {
 
 // killAfter starts the helper in mode on dir, waits until it is ready,
 // then SIGKILLs it after d (d < 0: lets it finish); it reports whether
-// the child had finished.
-func killAfter(t *testing.T, mode, dir string, d time.Duration) (finished bool, ran time.Duration) {
+// the child had finished. With frac > 0, d is instead frac times the time
+// the child took for its first line after "ready" (its first write),
+// counted from that line: the kill lands within the following writes
+// however fast this machine runs them.
+func killAfter(t *testing.T, mode, dir string, d time.Duration, frac ...float64) (finished bool, ran time.Duration) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), crashHelperEnv+"="+mode, crashHelperEnv+"_DIR="+dir)
@@ -80,12 +88,21 @@ func killAfter(t *testing.T, mode, dir string, d time.Duration) (finished bool, 
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	line, _ := bufio.NewReader(out).ReadString('\n')
+	lines := bufio.NewReader(out)
+	line, _ := lines.ReadString('\n')
 	if line != "ready\n" {
 		_ = cmd.Wait()
 		t.Fatalf("%s helper: %q, stderr %s", mode, line, stderr.String())
 	}
 	ready := time.Now()
+	if len(frac) > 0 {
+		if line, _ = lines.ReadString('\n'); line != "wrote\n" {
+			_ = cmd.Wait()
+			t.Fatalf("%s helper: %q, stderr %s", mode, line, stderr.String())
+		}
+		d = time.Duration(frac[0] * float64(time.Since(ready)))
+		go func() { _, _ = io.Copy(io.Discard, lines) }() // the child never blocks on its stdout
+	}
 	if d >= 0 {
 		time.Sleep(d)
 		_ = cmd.Process.Kill()
@@ -122,14 +139,14 @@ func TestCrashDuringWrite(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 8))
 	halfWritten := 0
 	for i := 0; i < 30 && (i < 6 || halfWritten == 0); i++ {
-		_, _ = killAfter(t, "write", dir, time.Duration(50+rng.IntN(300))*time.Millisecond)
+		_, _ = killAfter(t, "write", dir, 0, 3*rng.Float64())
 		halfWritten += len(temps(t, dir))
 		files, err := List(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, f := range files {
-			if s, err := ReadFile(f.Path); err != nil || len(s.Rows) != 20000 {
+			if s, err := ReadFile(f.Path); err != nil || len(s.Rows) != 10000 {
 				t.Fatalf("kill %d: visible file %s does not read back whole: %v", i, f.Path, err)
 			}
 		}
@@ -153,7 +170,7 @@ func TestCrashDuringCompaction(t *testing.T) {
 	}
 	dir, probe := t.TempDir(), t.TempDir()
 	for _, d := range []string{dir, probe} {
-		writeHours(t, d, []string{"edge-1", "edge-2"}, time.Date(2026, 3, 14, 14, 0, 0, 0, time.UTC), time.Minute, 150, 100)
+		writeHours(t, d, []string{"edge-1", "edge-2"}, time.Date(2026, 3, 14, 14, 0, 0, 0, time.UTC), time.Minute, 90, 50)
 		// Old enough for compaction: files older than their interval.
 		old := time.Now().Add(-time.Hour)
 		for _, f := range allFiles(t, d) {
@@ -169,8 +186,8 @@ func TestCrashDuringCompaction(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
 	states := map[string]bool{}
 	// Each run keeps what it finished (whole hours), so kills early in
-	// runs walk through the job; at most 20.
-	for i := 0; i < 20; i++ {
+	// runs walk through the job; at most 12.
+	for i := 0; i < 12; i++ {
 		finished, _ := killAfter(t, "compact", dir, time.Duration(rng.Int64N(int64(whole)/4+1)))
 		pq, arrows, tmp := len(filesOf(t, dir, FormatParquet)), len(filesOf(t, dir, FormatArrow)), len(temps(t, dir))
 		states[fmt.Sprintf("parquet=%d arrow>0=%v temp=%d", pq, arrows > 0, tmp)] = true
@@ -191,7 +208,7 @@ func TestCrashDuringCompaction(t *testing.T) {
 	if left := temps(t, dir); len(left) != 0 {
 		t.Fatalf("after a run: %q", left)
 	}
-	if a := filesOf(t, dir, FormatArrow); len(a) != 0 || len(filesOf(t, dir, FormatParquet)) != 6 {
+	if a := filesOf(t, dir, FormatArrow); len(a) != 0 || len(filesOf(t, dir, FormatParquet)) != 4 {
 		t.Fatalf("after a run: %d IPC files, results %+v", len(a), res)
 	}
 	if got := readAll(t, dir); !reflect.DeepEqual(got, want) {

@@ -144,9 +144,10 @@ var rowOffset = func() (off [numCols]uintptr) {
 
 const prefetchDist = 16
 
-// fillChunk is the fewest rows worth a goroutine of their own; chunks
-// start at multiples of 8 so that no two share a byte of a bitmap.
-const fillChunk = 64 << 10
+// fillChunk is the fewest rows worth a goroutine of their own (a
+// variable for tests); chunks start at multiples of 8 so that no two share
+// a byte of a bitmap.
+var fillChunk = 64 << 10
 
 // record builds the Arrow record of a batch in cols, rows in the order of
 // keys (sorted by ip), without builders: each column's values are written

@@ -12,13 +12,16 @@ import (
 )
 
 // TestRoundTrip writes snapshots of several sizes with one writer (its
-// column buffers reused, shrinking and growing; 140001 rows are filled by
-// several goroutines) and reads each back, through a checked allocator.
+// column buffers reused, shrinking and growing; with small fill chunks,
+// 4001 and 3000 rows are filled by two goroutines) and reads each back,
+// through a checked allocator.
 func TestRoundTrip(t *testing.T) {
+	defer func(c int) { fillChunk = c }(fillChunk)
+	fillChunk = 1000
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	w := testWriter(t, Config{WriteConcurrency: 2})
 	w.mem = mem
-	for _, n := range []int{7, 140001, 1, 5000} {
+	for _, n := range []int{7, 4001, 1, 3000} {
 		b := randomBatch(rand.New(rand.NewPCG(uint64(n), 1)), n, t0)
 		path, err := w.Write(b)
 		if err != nil {
