@@ -217,6 +217,15 @@ func parquetReader(r parquet.ReaderAtSeeker, lim *limitAllocator) (*pqarrow.File
 	if err != nil {
 		return nil, info, err
 	}
+	// A footer may declare thousands of columns or row groups in a few
+	// bytes each; pqarrow sets up readers for all of them before we could
+	// look at the schema.
+	if n := pr.MetaData().Schema.NumColumns(); n != numCols {
+		return nil, info, fmt.Errorf("schema: must have %d columns, got %d", numCols, n)
+	}
+	if n := pr.NumRowGroups(); n > 1<<16 {
+		return nil, info, fmt.Errorf("%d row groups: more than any snapshot file has", n)
+	}
 	// We never store an Arrow schema; pqarrow would decode one without
 	// the checks of precheck.
 	kv := pr.MetaData().KeyValueMetadata()
