@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -259,15 +261,20 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 const rescanEvery = 10 * time.Minute
 
 // scan lists the files under the directory and, at start (clean), removes
-// temporary files left by a crash.
+// the temporary IPC files a crash left (a compaction's are its own: one
+// may be running). Files that vanish meanwhile (a compaction deleting its
+// sources) are not errors.
 func (w *Writer) scan(clean bool) error {
 	w.files, w.total, w.scanned = w.files[:0], 0, time.Now()
 	err := filepath.WalkDir(w.cfg.Dir, func(p string, d os.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		if err != nil || d.IsDir() {
 			return err
 		}
 		name := d.Name()
-		if isTemp(name) && clean {
+		if isTemp(name) && strings.HasSuffix(name, arrowExt+tmpExt) && clean {
 			if err := os.Remove(p); err != nil {
 				return err
 			}
@@ -276,7 +283,9 @@ func (w *Writer) scan(clean bool) error {
 		}
 		if _, start, _, ok := parseName(name); ok {
 			info, err := d.Info()
-			if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			} else if err != nil {
 				return err
 			}
 			w.files = append(w.files, file{path: p, start: start, size: info.Size()})
