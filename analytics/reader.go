@@ -33,8 +33,12 @@ var ErrCorrupt = errors.New("corrupt snapshot")
 // corrupt length cannot make the reader allocate without bound.
 const DefaultReadLimit = 4 << 30
 
-// ReadFile reads a snapshot file.
+// ReadFile reads an Arrow IPC snapshot file (one interval). A Parquet file
+// holds many: ReadParquet reads those, ReadDir both kinds.
 func ReadFile(path string) (*Snapshot, error) {
+	if filepath.Ext(path) == parquetExt {
+		return nil, fmt.Errorf("%s: a Parquet file holds an hour of intervals: read it with ReadParquet or ReadDir", path)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
