@@ -63,7 +63,8 @@ type Writer struct {
 	create func(path string) (tempFile, error)
 	nosync bool // tests that write thousands of files skip fsync
 	keys   []sortKey
-	cols   columns // reused from one snapshot to the next
+	cols   columns   // reused from one snapshot to the next
+	ipcMem *recycler // the IPC writer's compression buffers, reused too
 
 	files   []file // oldest first
 	total   int64
@@ -117,6 +118,9 @@ func (w *Writer) Stop() error {
 		w.wg.Wait()
 	}
 	w.cols.release()
+	if w.ipcMem != nil {
+		w.ipcMem.release()
+	}
 	return nil
 }
 
@@ -171,6 +175,7 @@ func (w *Writer) write(b *snapshot.Batch, release func()) (string, error) {
 	if w.cols.mem != w.mem {
 		w.cols.release()
 		w.cols.mem = w.mem
+		w.ipcMem = &recycler{mem: w.mem}
 	}
 	par := max(1, w.cfg.WriteConcurrency)
 	rec := record(&w.cols, schema, b, w.keys, par)
@@ -190,7 +195,7 @@ func (w *Writer) write(b *snapshot.Batch, release func()) (string, error) {
 	cw := &countingWriter{w: f}
 	bw := bufio.NewWriterSize(cw, 1<<20)
 	err = func() error {
-		fw, err := ipc.NewFileWriter(bw, ipc.WithSchema(schema), ipc.WithZstdLevel(1), ipc.WithAllocator(w.mem),
+		fw, err := ipc.NewFileWriter(bw, ipc.WithSchema(schema), ipc.WithZstdLevel(1), ipc.WithAllocator(w.ipcMem),
 			ipc.WithCompressConcurrency(par))
 		if err != nil {
 			return err
