@@ -15,6 +15,10 @@ type Config struct {
 	Interval  time.Duration `yaml:"interval"`
 	Retention time.Duration `yaml:"retention"` // delete snapshots older than this; 0 keeps all
 	MaxBytes  int64         `yaml:"max_bytes"` // delete oldest beyond this total; 0 is unbounded
+	// WriteConcurrency is how many goroutines build and compress a
+	// snapshot's columns. Keep it within the cores the capture workers
+	// leave free: more than that takes CPU from them.
+	WriteConcurrency int `yaml:"write_concurrency"`
 }
 
 // DefaultConfig writes 10 s snapshots for a week.
@@ -24,6 +28,8 @@ func DefaultConfig() Config {
 		Interval:  10 * time.Second,
 		Retention: 7 * 24 * time.Hour,
 		MaxBytes:  20 << 30,
+
+		WriteConcurrency: 2,
 	}
 }
 
@@ -40,5 +46,8 @@ func (c *Config) Validate(p validate.Path) {
 	}
 	if c.MaxBytes < 0 {
 		p.Fieldf("max_bytes", "must be >= 0, got %d", c.MaxBytes)
+	}
+	if c.WriteConcurrency < 1 || c.WriteConcurrency > 64 {
+		p.Fieldf("write_concurrency", "must be 1-64, got %d", c.WriteConcurrency)
 	}
 }

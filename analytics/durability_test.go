@@ -86,9 +86,18 @@ func TestStartRemovesLeftoverTemp(t *testing.T) {
 	if files, err := List(dir); err != nil || len(files) != 0 {
 		t.Fatalf("List shows %v, %v: a temp file must never be visible", files, err)
 	}
+	// A compaction's temporary file is its own (one may be running).
+	pqTmp := filepath.Join(hd, "."+fileName("edge-1", t0.Truncate(time.Hour), parquetExt)+tmpExt)
+	if err := os.WriteFile(pqTmp, []byte("PAR1half"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	testWriter(t, Config{Dir: dir})
-	if files := allFiles(t, dir); len(files) != 0 {
-		t.Fatalf("after Start: %q", files)
+	if files := allFiles(t, dir); len(files) != 1 || !strings.HasSuffix(files[0], ".parquet.tmp") {
+		t.Fatalf("after Start: %q, want only the compaction's temporary file", files)
+	}
+	compact(t, dir, CompactOptions{})
+	if files := allFiles(t, dir); len(files) != 1 || files[0] != lockName {
+		t.Fatalf("after a compaction: %q, want only its lock file", files)
 	}
 }
 

@@ -15,8 +15,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/rampartnet/rampart/sensor/aggregate"
-	"github.com/rampartnet/rampart/sensor/hosts"
 	"github.com/rampartnet/rampart/sensor/snapshot"
 )
 
@@ -35,8 +33,12 @@ var ErrCorrupt = errors.New("corrupt snapshot")
 // corrupt length cannot make the reader allocate without bound.
 const DefaultReadLimit = 4 << 30
 
-// ReadFile reads a snapshot file.
+// ReadFile reads an Arrow IPC snapshot file (one interval). A Parquet file
+// holds many: ReadParquet reads those, ReadDir both kinds.
 func ReadFile(path string) (*Snapshot, error) {
+	if filepath.Ext(path) == parquetExt {
+		return nil, fmt.Errorf("%s: a Parquet file holds an hour of intervals: read it with ReadParquet or ReadDir", path)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -47,28 +49,6 @@ func ReadFile(path string) (*Snapshot, error) {
 	}
 	s.Path = path
 	return s, nil
-}
-
-// ReadDir calls fn with every snapshot file under dir in order of start
-// time, stopping at the first error.
-func ReadDir(dir string, fn func(*Snapshot) error) error {
-	files, err := List(dir)
-	if err != nil {
-		return err
-	}
-	for _, f := range files {
-		if f.Format != FormatArrow {
-			continue
-		}
-		s, err := ReadFile(f.Path)
-		if err != nil {
-			return err
-		}
-		if err := fn(s); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Decode parses the bytes of a snapshot file using mem, allocating at most
@@ -110,19 +90,10 @@ func Decode(data []byte, mem memory.Allocator, limit int64) (s *Snapshot, err er
 }
 
 func (s *Snapshot) appendRecord(rec arrow.RecordBatch) error {
-	if err := array.ValidateRecordFull(rec); err != nil {
+	if err := checkRecord(rec, fields); err != nil {
 		return err
 	}
 	n := int(rec.NumRows())
-	for c := range int(rec.NumCols()) {
-		col := rec.Column(c)
-		if col.Len() != n {
-			return fmt.Errorf("column %s: %d values, want %d", fields[c].Name, col.Len(), n)
-		}
-		if !fields[c].Nullable && col.NullN() != 0 {
-			return fmt.Errorf("column %s: %d nulls, want none", fields[c].Name, col.NullN())
-		}
-	}
 	ip := rec.Column(colIP).(*array.FixedSizeBinary)
 	grp := rec.Column(colGroup).(*array.Dictionary)
 	// Dictionaries are per file: the first batch's names stand for all.
@@ -139,11 +110,6 @@ func (s *Snapshot) appendRecord(rec arrow.RecordBatch) error {
 	for c := colCounts; c < numCols; c++ {
 		ints[c] = rec.Column(c).(*array.Int64).Int64Values()
 	}
-	for c := colCounts; c < numCols; c++ {
-		if i := slices.IndexFunc(ints[c], func(v int64) bool { return v < 0 }); i >= 0 {
-			return fmt.Errorf("column %s row %d: must be >= 0, got %d", fields[c].Name, i, ints[c][i])
-		}
-	}
 	s.Rows = slices.Grow(s.Rows, n)
 	for i := range n {
 		var r snapshot.Row
@@ -152,17 +118,7 @@ func (s *Snapshot) appendRecord(rec arrow.RecordBatch) error {
 		if grp.IsValid(i) {
 			r.Group = int32(grp.GetValueIndex(i))
 		}
-		for d := range aggregate.NumDirs {
-			c := &r.Counts[d]
-			for m := range hosts.NumMetrics {
-				c.Packets[m] = uint64(ints[countCol(d, m, false)][i])
-				c.Bytes[m] = uint64(ints[countCol(d, m, true)][i])
-			}
-			c.Flows = uint64(ints[flowsCol(d)][i])
-			for se := range aggregate.NumSeries {
-				r.Peaks[d][se] = uint64(ints[peakCol(d, se)][i])
-			}
-		}
+		fillRow(&r, &ints, i)
 		s.Rows = append(s.Rows, r)
 	}
 	return nil

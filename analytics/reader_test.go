@@ -45,7 +45,9 @@ func fileWithSchema(t *testing.T, version int, rename bool) []byte {
 		s = arrow.NewSchema(fs, &md)
 	}
 	b := randomBatch(rand.New(rand.NewPCG(1, 1)), 3, t0)
-	rec := record(memory.DefaultAllocator, s, b, order(b.Rows, nil))
+	cols := &columns{mem: memory.DefaultAllocator}
+	defer cols.release()
+	rec := record(cols, s, b, order(b.Rows, nil), 1)
 	defer rec.Release()
 	var buf bytes.Buffer
 	fw, err := ipc.NewFileWriter(&buf, ipc.WithSchema(s))

@@ -11,11 +11,17 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
+// TestRoundTrip writes snapshots of several sizes with one writer (its
+// column buffers reused, shrinking and growing; with small fill chunks,
+// 4001 and 3000 rows are filled by two goroutines) and reads each back,
+// through a checked allocator.
 func TestRoundTrip(t *testing.T) {
-	for _, n := range []int{1, 7, 5000} {
-		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-		w := testWriter(t, Config{})
-		w.mem = mem
+	defer func(c int) { fillChunk = c }(fillChunk)
+	fillChunk = 1000
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	w := testWriter(t, Config{WriteConcurrency: 2})
+	w.mem = mem
+	for _, n := range []int{7, 4001, 1, 3000} {
 		b := randomBatch(rand.New(rand.NewPCG(uint64(n), 1)), n, t0)
 		path, err := w.Write(b)
 		if err != nil {
@@ -33,7 +39,6 @@ func TestRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		mem.AssertSize(t, 0)
 		want := Meta{Version: SchemaVersion, SensorID: "edge-1", Interval: 10 * time.Second,
 			Start: t0, End: t0.Add(10 * time.Second), Dropped: b.Dropped}
 		if s.Meta != want {
@@ -46,6 +51,10 @@ func TestRoundTrip(t *testing.T) {
 			t.Fatalf("%d rows: read back differs from written (sorted by ip)", n)
 		}
 	}
+	if err := w.Stop(); err != nil { // frees the buffers kept for the next snapshot
+		t.Fatal(err)
+	}
+	mem.AssertSize(t, 0)
 }
 
 func TestRoundTripWithoutGroups(t *testing.T) {

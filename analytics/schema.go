@@ -117,8 +117,12 @@ func schemaFor(m Meta) *arrow.Schema {
 	return arrow.NewSchema(fields, &md)
 }
 
-// metaOf checks a file's schema against version 1 and parses its metadata.
-func metaOf(s *arrow.Schema) (Meta, error) {
+// metaOf checks an IPC file's schema against version 1 and parses its
+// metadata.
+func metaOf(s *arrow.Schema) (Meta, error) { return metaOfFields(s, fields) }
+
+// metaOfFields is metaOf for a file whose columns must be want.
+func metaOfFields(s *arrow.Schema, want []arrow.Field) (Meta, error) {
 	var m Meta
 	md := s.Metadata()
 	get := func(k string) (string, error) {
@@ -158,7 +162,7 @@ func metaOf(s *arrow.Schema) (Meta, error) {
 	if s.NumFields() != numCols {
 		return m, fmt.Errorf("schema: must have %d columns, got %d", numCols, s.NumFields())
 	}
-	for i, f := range fields {
+	for i, f := range want {
 		g := s.Field(i)
 		if g.Name != f.Name || !arrow.TypeEqual(g.Type, f.Type) {
 			return m, fmt.Errorf("schema: column %d must be %s %s, got %s %s", i, f.Name, f.Type, g.Name, g.Type)

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,9 +63,12 @@ type Writer struct {
 	create func(path string) (tempFile, error)
 	nosync bool // tests that write thousands of files skip fsync
 	keys   []sortKey
+	cols   columns   // reused from one snapshot to the next
+	ipcMem *recycler // the IPC writer's compression buffers, reused too
 
-	files []file // oldest first
-	total int64
+	files   []file // oldest first
+	total   int64
+	scanned time.Time
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -93,7 +98,7 @@ func (w *Writer) Start(ctx context.Context) error {
 	if err := os.MkdirAll(w.cfg.Dir, 0o755); err != nil {
 		return fmt.Errorf("snapshots.dir: %w", err)
 	}
-	if err := w.scan(); err != nil {
+	if err := w.scan(true); err != nil {
 		return err
 	}
 	if w.src == nil {
@@ -105,13 +110,17 @@ func (w *Writer) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop stops consuming after writing a snapshot still waiting.
+// Stop stops consuming after writing a snapshot still waiting, and frees
+// the buffers kept between snapshots.
 func (w *Writer) Stop() error {
-	if w.cancel == nil {
-		return nil
+	if w.cancel != nil {
+		w.cancel()
+		w.wg.Wait()
 	}
-	w.cancel()
-	w.wg.Wait()
+	w.cols.release()
+	if w.ipcMem != nil {
+		w.ipcMem.release()
+	}
 	return nil
 }
 
@@ -163,7 +172,13 @@ func (w *Writer) write(b *snapshot.Batch, release func()) (string, error) {
 	start, end := time.Unix(0, b.Start).UTC(), time.Unix(0, b.End).UTC()
 	schema := schemaFor(Meta{Version: SchemaVersion, SensorID: w.id, Interval: w.cfg.Interval, Start: start, End: end, Dropped: b.Dropped})
 	w.keys = order(b.Rows, w.keys)
-	rec := record(w.mem, schema, b, w.keys)
+	if w.cols.mem != w.mem {
+		w.cols.release()
+		w.cols.mem = w.mem
+		w.ipcMem = &recycler{mem: w.mem}
+	}
+	par := max(1, w.cfg.WriteConcurrency)
+	rec := record(&w.cols, schema, b, w.keys, par)
 	release()
 	defer rec.Release()
 
@@ -180,7 +195,8 @@ func (w *Writer) write(b *snapshot.Batch, release func()) (string, error) {
 	cw := &countingWriter{w: f}
 	bw := bufio.NewWriterSize(cw, 1<<20)
 	err = func() error {
-		fw, err := ipc.NewFileWriter(bw, ipc.WithSchema(schema), ipc.WithZstdLevel(1), ipc.WithAllocator(w.mem))
+		fw, err := ipc.NewFileWriter(bw, ipc.WithSchema(schema), ipc.WithZstdLevel(1), ipc.WithAllocator(w.ipcMem),
+			ipc.WithCompressConcurrency(par))
 		if err != nil {
 			return err
 		}
@@ -215,6 +231,11 @@ func (w *Writer) write(b *snapshot.Batch, release func()) (string, error) {
 	w.bytes.Add(uint64(cw.n))
 	w.written.Add(1)
 	w.track(file{path: final, start: start, size: cw.n})
+	if time.Since(w.scanned) > rescanEvery {
+		if err := w.scan(false); err != nil {
+			w.log.Error().Err(err).Msg("snapshot retention: rescan")
+		}
+	}
 	w.retain(end)
 	w.lastWrite.Store(int64(time.Since(begin)))
 	return final, nil
@@ -240,16 +261,25 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// scan lists the files under the directory and removes temporary files
-// left by a crash.
-func (w *Writer) scan() error {
-	w.files, w.total = w.files[:0], 0
+// rescanEvery: files that others add (Parquet files of a compaction) or
+// remove count for retention from the next scan on.
+const rescanEvery = 10 * time.Minute
+
+// scan lists the files under the directory and, at start (clean), removes
+// the temporary IPC files a crash left (a compaction's are its own: one
+// may be running). Files that vanish meanwhile (a compaction deleting its
+// sources) are not errors.
+func (w *Writer) scan(clean bool) error {
+	w.files, w.total, w.scanned = w.files[:0], 0, time.Now()
 	err := filepath.WalkDir(w.cfg.Dir, func(p string, d os.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		if err != nil || d.IsDir() {
 			return err
 		}
 		name := d.Name()
-		if isTemp(name) {
+		if isTemp(name) && strings.HasSuffix(name, arrowExt+tmpExt) && clean {
 			if err := os.Remove(p); err != nil {
 				return err
 			}
@@ -258,7 +288,9 @@ func (w *Writer) scan() error {
 		}
 		if _, start, _, ok := parseName(name); ok {
 			info, err := d.Info()
-			if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			} else if err != nil {
 				return err
 			}
 			w.files = append(w.files, file{path: p, start: start, size: info.Size()})

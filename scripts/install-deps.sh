@@ -2,7 +2,8 @@
 # Installs what Rampart needs on a fresh Debian 12 machine; skips what is there.
 #   build: Go toolchain check, DPDK and libpcap headers for cgo
 #   test:  the real peers the tests start: BGP daemons, flow exporters,
-#          traffic generators and independent decoders
+#          traffic generators and independent decoders; DuckDB from npm
+#          (into .tools/duckdb) to read the Parquet snapshots
 # Usage: scripts/install-deps.sh [build|test]   (default: test, which includes build)
 set -euo pipefail
 
@@ -11,6 +12,9 @@ test_pkgs=(tshark bird2 frr gobgpd softflowd fprobe pmacct hping3 tcpreplay nets
 
 want=("${build_pkgs[@]}")
 [ "${1:-test}" = test ] && want+=("${test_pkgs[@]}")
+# Node from Debian unless a node with npm is there already (NodeSource's
+# nodejs ships npm and conflicts with Debian's npm package).
+[ "${1:-test}" = test ] && ! { command -v node && command -v npm; } >/dev/null && want+=(nodejs npm)
 
 missing=()
 for p in "${want[@]}"; do
@@ -37,3 +41,16 @@ if ! command -v go >/dev/null; then
   [ -x /usr/local/go/bin/go ] || { echo "install-deps: Go 1.26 not found (expected /usr/local/go)" >&2; exit 1; }
 fi
 pkg-config --exists libdpdk || { echo "install-deps: pkg-config cannot find libdpdk" >&2; exit 1; }
+
+# DuckDB for the Parquet snapshot test (analytics/duckdb_test.go): the npm
+# package ships its engine, nothing is downloaded at test time.
+duckdb_version=1.5.6-r.1
+if [ "${1:-test}" = test ]; then
+  root=$(cd "$(dirname "$0")/.." && pwd)
+  pkg="$root/.tools/duckdb/node_modules/@duckdb/node-api/package.json"
+  if ! grep -q "\"version\": \"$duckdb_version\"" "$pkg" 2>/dev/null; then
+    echo "install-deps: installing @duckdb/node-api@$duckdb_version into .tools/duckdb"
+    mkdir -p "$root/.tools/duckdb"
+    npm install --prefix "$root/.tools/duckdb" --no-audit --no-fund --silent "@duckdb/node-api@$duckdb_version"
+  fi
+fi

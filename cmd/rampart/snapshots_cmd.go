@@ -2,6 +2,9 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"io"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -10,7 +13,7 @@ import (
 )
 
 func newSnapshotsCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "snapshots", Short: "Inspect the Arrow snapshots the sensor writes"}
+	cmd := &cobra.Command{Use: "snapshots", Short: "Inspect and compact the snapshots the sensor writes"}
 	var dir, cfgPath string
 	snapDir := func() (string, error) {
 		if dir != "" {
@@ -50,5 +53,49 @@ func newSnapshotsCmd(g *globals) *cobra.Command {
 	}
 	show.Flags().IntVar(&limit, "limit", 20, "rows to print; 0 prints all")
 	cmd.AddCommand(show)
+	cmd.AddCommand(newSnapshotsCompactCmd(g, snapDir))
 	return cmd
+}
+
+func newSnapshotsCompactCmd(g *globals, snapDir func() (string, error)) *cobra.Command {
+	var opt analytics.CompactOptions
+	c := &cobra.Command{
+		Use:   "compact",
+		Short: "Merge each complete hour's Arrow files into one Parquet file per sensor",
+		Long: `Merges the Arrow IPC files of every complete hour into
+DIR/dt=YYYY-MM-DD/hour=HH/<sensor>-<hour>.parquet (ZSTD, statistics, rows
+sorted by timestamp then ip), for DuckDB, ClickHouse, Spark and Trino. The
+hour being written and files younger than their interval are left alone.
+Running it again changes nothing; Arrow files written into an hour after its
+compaction are merged by rebuilding the hour's file. Readers (snapshots ls,
+show, baseline) read Parquet and Arrow files alike and never count an
+interval twice.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			d, err := snapDir()
+			if err != nil {
+				return err
+			}
+			if opt.OlderThan < 0 {
+				return usageError{fmt.Errorf("--older-than: must be >= 0, got %s", opt.OlderThan)}
+			}
+			res, err := analytics.Compact(g.log, d, opt)
+			printCompact(cmd.OutOrStdout(), res)
+			return err
+		},
+	}
+	c.Flags().DurationVar(&opt.OlderThan, "older-than", 0, "only hours that ended at least this long ago")
+	c.Flags().BoolVar(&opt.DeleteSource, "delete-source", false, "delete an hour's Arrow files once its Parquet file is written, synced and read back")
+	c.Flags().BoolVar(&opt.DryRun, "dry-run", false, "print what would be done, change nothing")
+	return c
+}
+
+func printCompact(w io.Writer, res []analytics.CompactResult) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "HOUR\tSENSOR\tACTION\tSOURCES\tINTERVALS\tROWS\tBYTES\tDELETED\tPATH")
+	for _, r := range res {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", r.Hour.Format("2006-01-02T15Z"), r.Sensor, r.Action,
+			r.Sources, r.Intervals, r.Rows, r.Bytes, r.Deleted, r.Path)
+	}
+	_ = tw.Flush()
 }

@@ -1,0 +1,7 @@
+//go:build !amd64
+
+package analytics
+
+import "unsafe"
+
+func prefetchRow(unsafe.Pointer) {}
