@@ -32,16 +32,16 @@ type SynthConfig struct {
 	Start     int64 // ns, first interval start
 	Interval  int64 // ns
 	Intervals int
-	MinPPS    float64 // smallest host's typical inbound pps at the daily peak
-	Alpha     float64 // Pareto shape of host sizes (smaller: heavier tail)
-	MaxPPS    float64 // sizes are capped here
+	MinPPS    float64   // smallest host's typical inbound pps at the daily peak
+	Alpha     float64   // Pareto shape of host sizes (smaller: heavier tail)
+	MaxPPS    float64   // sizes are capped here
 	Sizes     []float64 // if set, the first hosts' sizes instead of drawn ones
-	Noise     float64 // sigma of the log-normal noise per interval
-	Night     float64 // traffic at the daily low, as a share of the high
-	Bursts    float64 // probability of a benign burst per host interval
-	BurstMax  float64 // bursts multiply the interval by up to this
-	Attacks   int     // attacks injected
-	AttackLen int     // intervals each lasts, at most
+	Noise     float64   // sigma of the log-normal noise per interval
+	Night     float64   // traffic at the daily low, as a share of the high
+	Bursts    float64   // probability of a benign burst per host interval
+	BurstMax  float64   // bursts multiply the interval by up to this
+	Attacks   int       // attacks injected
+	AttackLen int       // intervals each lasts, at most
 	// AttackPPS is an attack's added rate: at least AttackFactor × the
 	// victim's typical peak and at least AttackMin pps.
 	AttackFactor, AttackMin float64

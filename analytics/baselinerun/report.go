@@ -55,7 +55,7 @@ func (n Num) String() string {
 
 // SeriesReport is one series of a host or group.
 type SeriesReport struct {
-	Series      string  `json:"series"` // e.g. in.pps
+	Series      string  `json:"series"`           // e.g. in.pps
 	Samples     int     `json:"samples"`          // intervals learned
 	Attacks     int     `json:"attack_intervals"` // over a threshold in force (not learned) or outliers (learned, left out of the quantile)
 	Quantile    float64 `json:"quantile"`         // the p of PQ
