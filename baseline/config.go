@@ -44,12 +44,20 @@ type Config struct {
 	Online     OnlineConfig           `yaml:"online"`
 }
 
-// DefaultConfig is DefaultParams for every metric, without hour-of-day
-// profiles.
+// DefaultFloors are the floors of metrics no level of the section gives
+// one: a learned threshold of a few packets per second (an idle host's
+// p99 × k) would fire on any scan, so none goes below these.
+var DefaultFloors = map[string]float64{
+	"pps": 1000, "mbps": 10, "flows": 100, "tcp_pps": 1000,
+	"syn_pps": 200, "udp_pps": 500, "icmp_pps": 100, "frag_pps": 100,
+}
+
+// DefaultConfig is DefaultParams for every metric with DefaultFloors,
+// without hour-of-day profiles.
 func DefaultConfig() Config {
 	p := DefaultParams()
 	return Config{Settings: Settings{
-		Quantile: &p.Quantile, K: &p.K, Floor: &p.Floor, MaxChange: &p.MaxChange,
+		Quantile: &p.Quantile, K: &p.K, MaxChange: &p.MaxChange,
 		MinSamples: &p.MinSamples, GroupMinSamples: &p.GroupMinSamples, HourOfDay: &p.HourOfDay,
 		Outlier: &p.Outlier,
 	}, Online: DefaultOnlineConfig()}
@@ -79,10 +87,12 @@ func (s *Settings) apply(p *Params) {
 }
 
 // Params resolves the parameters of metric (one of Metrics) for hosts of
-// hostgroup group: defaults, then the section's top level, its metric,
-// the group's top level and the group's metric, each overriding the last.
+// hostgroup group: defaults (DefaultFloors for the floor), then the
+// section's top level, its metric, the group's top level and the group's
+// metric, each overriding the last.
 func (c *Config) Params(group, metric string) Params {
 	p := DefaultParams()
+	p.Floor = DefaultFloors[metric]
 	c.Settings.apply(&p)
 	if m, ok := c.Metrics[metric]; ok {
 		m.apply(&p)

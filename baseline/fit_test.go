@@ -40,11 +40,12 @@ hostgroups:
 		group, metric string
 		want          Params
 	}{
-		{"default", "flows", Params{0.995, 4, 0, def.MaxChange, def.MinSamples, def.GroupMinSamples, false, 0}},
+		{"default", "frag_pps", Params{0.995, 4, 100, def.MaxChange, def.MinSamples, def.GroupMinSamples, false, 0}},
+		{"default", "flows", Params{0.995, 4, 100, def.MaxChange, def.MinSamples, def.GroupMinSamples, false, 0}},
 		{"default", "mbps", Params{0.995, 4, 10, def.MaxChange, def.MinSamples, def.GroupMinSamples, false, 0}},
 		{"default", "pps", Params{0.995, 5, 1000, def.MaxChange, def.MinSamples, def.GroupMinSamples, false, 0}},
 		{"web", "pps", Params{0.9, 2, 1000, def.MaxChange, def.MinSamples, def.GroupMinSamples, true, 0}},
-		{"web", "syn_pps", Params{0.995, 2, 0, def.MaxChange, def.MinSamples, def.GroupMinSamples, true, 0}},
+		{"web", "syn_pps", Params{0.995, 2, 200, def.MaxChange, def.MinSamples, def.GroupMinSamples, true, 0}},
 	} {
 		if got := c.Params(tc.group, tc.metric); got != tc.want {
 			t.Errorf("%s/%s: %+v, want %+v", tc.group, tc.metric, got, tc.want)
@@ -260,8 +261,8 @@ func TestOutlierExclusion(t *testing.T) {
 
 func TestGroupLearnerUsesGroupParams(t *testing.T) {
 	c := DefaultConfig()
-	one, two := 1, 2.0
-	c.MinSamples, c.GroupMinSamples = &one, &one
+	one, two, zero := 1, 2.0, 0.0
+	c.MinSamples, c.GroupMinSamples, c.Floor = &one, &one, &zero
 	c.Hostgroups = map[string]GroupConfig{"web": {Settings: Settings{K: &two}}}
 	names := []string{"web", "default"}
 	l := NewGroupLearner(1, func(g, s int) Params {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -142,6 +143,15 @@ func TestBaselineReportHTML(t *testing.T) {
 				svgs++
 			case "polyline":
 				polylines++
+				for _, a := range se.Attr {
+					var x, y float64
+					if a.Name.Local == "points" && (len(strings.Fields(a.Value)) < 2 || func() bool {
+						_, err := fmt.Sscanf(strings.Fields(a.Value)[0], "%g,%g", &x, &y)
+						return err != nil
+					}()) {
+						t.Errorf("polyline points %.80q: want x,y pairs", a.Value)
+					}
+				}
 			}
 		}
 	}
