@@ -30,7 +30,7 @@ func (f *baselineFlags) register(cmd *cobra.Command, formats string) {
 	cmd.Flags().StringVar(&f.dir, "snapshots", "", "snapshot directory (default: snapshots.dir of --config)")
 	cmd.Flags().StringVar(&f.since, "since", "", "only the history this long before the newest snapshot, e.g. 7d, 36h (default: all)")
 	cmd.Flags().StringVar(&f.group, "group", "", "only the hosts of this hostgroup")
-	cmd.Flags().StringVar(&f.thresholds, "thresholds", "", "learned thresholds in force (a file tune wrote): they replace the static ones")
+	cmd.Flags().StringVar(&f.thresholds, "thresholds", "", "learned thresholds in force (a file tune wrote): they replace the static ones (default: detection.thresholds_file if it exists)")
 	if formats != "" {
 		cmd.Flags().StringVar(&f.format, "format", "table", formats)
 	}
@@ -74,6 +74,12 @@ func (f *baselineFlags) open(cmd *cobra.Command) (*baselinerun.Run, error) {
 		dir = cfg.Snapshots.Dir
 	}
 	opts := baselinerun.Options{Dir: dir, Since: since, Group: f.group, Hostgroups: cfg.Hostgroups, Baseline: cfg.Baseline}
+	if f.thresholds == "" && cfg.Detection.ThresholdsFile != "" {
+		// The sensor's thresholds in force, once a tune has written them.
+		if _, err := os.Stat(cfg.Detection.ThresholdsFile); err == nil {
+			f.thresholds = cfg.Detection.ThresholdsFile
+		}
+	}
 	if f.thresholds != "" {
 		if opts.Current, err = thresholdfile.Load(f.thresholds); err != nil {
 			return nil, err
@@ -232,8 +238,13 @@ func newBaselineTuneCmd() *cobra.Command {
 		Short: "Write the recommended thresholds as a thresholds file the sensor loads",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.out == "" && f.cfgPath != "" {
+				if cfg, err := config.Load(f.cfgPath); err == nil {
+					f.out = cfg.Detection.ThresholdsFile // where the sensor reads them
+				}
+			}
 			if f.out == "" {
-				return usageError{errors.New("--out: required, e.g. /etc/rampart/thresholds.yaml")}
+				return usageError{errors.New("--out: required when detection.thresholds_file is not set, e.g. /etc/rampart/thresholds.yaml")}
 			}
 			// Learned thresholds move by at most max_change per tune from
 			// the previous file's: by default the one being replaced.
@@ -268,7 +279,7 @@ func newBaselineTuneCmd() *cobra.Command {
 		},
 	}
 	f.register(cmd, "")
-	cmd.Flags().StringVar(&f.out, "out", "", "thresholds file to write (atomically; the sensor reloads it)")
+	cmd.Flags().StringVar(&f.out, "out", "", "thresholds file to write (atomically; the sensor reloads it) (default: detection.thresholds_file)")
 	cmd.Flags().StringVar(&previous, "previous", "", "thresholds file to limit the change against (default: --out if it exists; none: no limit)")
 	return cmd
 }

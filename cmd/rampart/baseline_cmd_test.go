@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -286,5 +287,33 @@ func TestParseSince(t *testing.T) {
 		if (err == nil) != c.ok || got != c.want {
 			t.Errorf("parseSince(%q) = %v, %v; want %v, ok %v", c.in, got, err, c.want, c.ok)
 		}
+	}
+}
+
+// Without --out, tune writes where the sensor reads: detection.thresholds_file.
+func TestBaselineTuneDefaultsToThresholdsFile(t *testing.T) {
+	dir := baselineHistory(t)
+	base, err := os.ReadFile("testdata/baseline.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tdir := t.TempDir()
+	out := filepath.Join(tdir, "thresholds.yaml")
+	cfg := filepath.Join(tdir, "rampart.yaml")
+	doc := string(base)
+	if strings.Contains(doc, "\ndetection:") {
+		t.Fatal("testdata/baseline.yaml has a detection section: extend it instead")
+	}
+	if err := os.WriteFile(cfg, []byte(doc+"\ndetection: {thresholds_file: "+strconv.Quote(out)+"}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := run(t, "baseline", "tune", "--config", cfg, "--snapshots", dir); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if f, err := thresholdfile.Load(out); err != nil || len(f.Hosts) == 0 {
+		t.Fatalf("detection.thresholds_file after tune: %v", err)
+	}
+	if _, stderr, code := run(t, "baseline", "tune", "--config", "testdata/baseline.yaml", "--snapshots", dir); code != 2 || !strings.Contains(stderr, "--out: required") {
+		t.Errorf("tune without --out or thresholds_file: exit %d, stderr %q", code, stderr)
 	}
 }
