@@ -11,7 +11,7 @@ DEMO_CONFIG ?= examples/demo.yaml
 FUZZTIME    ?= 5s
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all deps deps-build build run test vet lint nodpdk unit fuzz-smoke bench bench-capture bench-pipeline clean
+.PHONY: all deps deps-build build run test vet lint nodpdk unit fuzz-smoke bench bench-capture bench-pipeline image image-test clean
 
 all: build
 
@@ -69,6 +69,17 @@ bench-capture: deps-build
 # The whole sensor over DPDK (net_pcap) vs testpmd rxonly on the same device.
 bench-pipeline: deps-build
 	bench/capture/pipeline.sh
+
+# The bootable appliance disk image (bin/appliance/rampart.raw and .qcow2),
+# and its boot test in qemu: see images/ and README.md, "Appliance".
+image:
+	scripts/install-deps.sh image
+	$(GO) mod download
+	images/build.sh
+
+image-test:
+	scripts/install-deps.sh image
+	images/test.sh
 
 clean:
 	rm -rf bin .tools
