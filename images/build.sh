@@ -79,7 +79,7 @@ else
 		--include="$(IFS=,; echo "${packages[*]}")" \
 		"${dpkgopts[@]}" \
 		--essential-hook='mkdir -p "$1/etc/initramfs-tools/conf.d"' \
-		--essential-hook="cp $repo/images/rootfs/etc/kernel-img.conf \"\$1/etc/\"" \
+		--essential-hook="cp $repo/images/rootfs/etc/kernel-img.conf $repo/images/rootfs/etc/fstab \"\$1/etc/\"" \
 		--essential-hook="cp $repo/images/rootfs/etc/initramfs-tools/conf.d/rampart.conf \"\$1/etc/initramfs-tools/conf.d/\"" \
 		--customize-hook="cp -r --preserve=mode $repo/images/rootfs/. \"\$1/\"" \
 		--customize-hook="install -m 0755 \"$work/rampart\" \"\$1/usr/bin/rampart\"" \
