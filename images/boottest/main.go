@@ -660,11 +660,7 @@ func startVM(o options, overlay string, guestTx, nicAddr *net.UDPAddr, serialLog
 			n, err := rd.Read(buf)
 			if n > 0 {
 				_, _ = logFile.Write(buf[:n])
-				v.mu.Lock()
-				v.out = append(v.out, buf[:n]...)
-				close(v.grew)
-				v.grew = make(chan struct{})
-				v.mu.Unlock()
+				v.feed(buf[:n])
 			}
 			if err != nil {
 				return
@@ -679,6 +675,15 @@ func startVM(o options, overlay string, guestTx, nicAddr *net.UDPAddr, serialLog
 }
 
 func (v *vm) send(s string) { _, _ = io.WriteString(v.stdin, s) }
+
+// feed appends console output and wakes expect.
+func (v *vm) feed(b []byte) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.out = append(v.out, b...)
+	close(v.grew)
+	v.grew = make(chan struct{})
+}
 
 // since is the console output after byte offset mark.
 func (v *vm) since(mark int) string {
