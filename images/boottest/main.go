@@ -517,50 +517,122 @@ func sendFrames(ctx context.Context, from *net.UDPConn, to *net.UDPAddr, n, rate
 	return sent, nil
 }
 
+// errRetry marks a login that failed in a way worth another try: login
+// and passwd set the terminal with TCSAFLUSH after printing their prompt, so
+// a password typed in that window (wide under TCG) is thrown away.
+var errRetry = errors.New("login failed")
+
+// loginFailed are what login and passwd print when the typed line was not
+// the expected password.
+const loginFailed = `Login incorrect|password unchanged|manipulation error|do not match|BAD PASSWORD`
+
 // login logs in as root with the one-time password and replaces it, as the
-// first login must.
+// first login must. It returns the new password.
 func login(ctx context.Context, vm *vm, oneTime string) (string, error) {
-	vm.send("root\n")
-	if _, err := vm.expect(ctx, `Password: `, time.Minute); err != nil {
-		return "", err
-	}
-	vm.send(oneTime + "\n")
-	m, err := vm.expect(ctx, `(Current password: |New password: |Login incorrect)`, 2*time.Minute)
-	if err != nil {
-		return "", err
-	}
-	switch m[1] {
-	case "Login incorrect":
-		return "", errors.New("the one-time password was refused")
-	case "Current password: ":
-		vm.send(oneTime + "\n")
-		if _, err := vm.expect(ctx, `New password: `, time.Minute); err != nil {
-			return "", err
-		}
-	}
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
 	newPassword := "Rt-" + hex.EncodeToString(b)
-	vm.send(newPassword + "\n")
-	if _, err := vm.expect(ctx, `Retype new password: `, time.Minute); err != nil {
-		return "", err
-	}
-	vm.send(newPassword + "\n")
-	if _, err := vm.expect(ctx, `root@rampart-[0-9a-f]{8}:~# `, 2*time.Minute); err != nil {
-		return "", fmt.Errorf("no shell after the password change: %w", err)
-	}
-	return newPassword, nil
+	return newPassword, retryLogin(ctx, vm, func(pause time.Duration) error {
+		return firstLogin(ctx, vm, oneTime, newPassword, pause)
+	})
 }
 
 // relogin logs in as root with the password chosen at the first login.
 func relogin(ctx context.Context, vm *vm, password string) error {
-	vm.send("root\n")
-	if _, err := vm.expect(ctx, `Password: `, time.Minute); err != nil {
+	return retryLogin(ctx, vm, func(pause time.Duration) error {
+		if err := answer(ctx, vm, "", "root", 0); err != nil {
+			return err
+		}
+		if err := answer(ctx, vm, `Password: `, password, pause); err != nil {
+			return err
+		}
+		return expectShell(ctx, vm)
+	})
+}
+
+// loginPause is how long the first attempt waits after a prompt before
+// typing (tests shorten it).
+var loginPause = time.Second
+
+// retryLogin makes up to four attempts, each waiting longer after a prompt
+// before typing, and waits for the next login prompt after a failure.
+func retryLogin(ctx context.Context, vm *vm, attempt func(pause time.Duration) error) error {
+	var err error
+	for i := 1; i <= 4; i++ {
+		if err = attempt(time.Duration(i) * loginPause); !errors.Is(err, errRetry) {
+			return err
+		}
+		logf("login attempt %d: %v; trying again", i, err)
+		if _, err := vm.expect(ctx, `(?m)^\S+ login: `, 2*time.Minute); err != nil {
+			return err
+		}
+	}
+	return err
+}
+
+// answer waits for prompt (unless it is empty: the caller has seen it),
+// then for pause, and types line.
+func answer(ctx context.Context, vm *vm, prompt, line string, pause time.Duration) error {
+	if prompt != "" {
+		if _, err := vm.expect(ctx, prompt, time.Minute); err != nil {
+			return err
+		}
+	}
+	select {
+	case <-time.After(pause):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	vm.send(line + "\n")
+	return nil
+}
+
+func firstLogin(ctx context.Context, vm *vm, oneTime, newPassword string, pause time.Duration) error {
+	if err := answer(ctx, vm, "", "root", 0); err != nil {
 		return err
 	}
-	vm.send(password + "\n")
-	if _, err := vm.expect(ctx, `root@rampart-[0-9a-f]{8}:~# `, 2*time.Minute); err != nil {
-		return fmt.Errorf("no shell with the new password: %w", err)
+	if err := answer(ctx, vm, `Password: `, oneTime, pause); err != nil {
+		return err
+	}
+	m, err := vm.expect(ctx, `(Current password: |New password: |`+loginFailed+`)`, 2*time.Minute)
+	if err != nil {
+		return err
+	}
+	switch m[1] {
+	case "Current password: ":
+		time.Sleep(pause)
+		vm.send(oneTime + "\n")
+		if m, err = vm.expect(ctx, `(New password: |`+loginFailed+`)`, time.Minute); err != nil {
+			return err
+		}
+		if m[1] != "New password: " {
+			return fmt.Errorf("%w: %s", errRetry, m[1])
+		}
+	case "New password: ":
+	default:
+		return fmt.Errorf("%w: %s", errRetry, m[1])
+	}
+	time.Sleep(pause)
+	vm.send(newPassword + "\n")
+	if m, err = vm.expect(ctx, `(Retype new password: |`+loginFailed+`)`, time.Minute); err != nil {
+		return err
+	}
+	if m[1] != "Retype new password: " {
+		return fmt.Errorf("%w: %s", errRetry, m[1])
+	}
+	time.Sleep(pause)
+	vm.send(newPassword + "\n")
+	return expectShell(ctx, vm)
+}
+
+// expectShell waits for root's shell prompt, or a failed login.
+func expectShell(ctx context.Context, vm *vm) error {
+	m, err := vm.expect(ctx, `(root@rampart-[0-9a-f]{8}:~# |`+loginFailed+`)`, 2*time.Minute)
+	if err != nil {
+		return fmt.Errorf("no shell after login: %w", err)
+	}
+	if !strings.HasPrefix(m[1], "root@") {
+		return fmt.Errorf("%w: %s", errRetry, m[1])
 	}
 	return nil
 }

@@ -108,3 +108,59 @@ func TestExpectStopsWhenQemuExits(t *testing.T) {
 		t.Fatalf("expect after qemu exit: %v, want a qemu exited error", err)
 	}
 }
+
+// TestFirstLoginRetries plays login and passwd: the first password line is
+// lost (as when login's TCSAFLUSH throws it away), the second attempt goes
+// through the forced change.
+func TestFirstLoginRetries(t *testing.T) {
+	defer func(p time.Duration) { loginPause = p }(loginPause)
+	loginPause = 10 * time.Millisecond
+	r, w := io.Pipe()
+	v := &vm{stdin: w, exited: make(chan struct{}), grew: make(chan struct{})}
+	var lines []string
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(r)
+		passwords := 0
+		for sc.Scan() {
+			l := sc.Text()
+			lines = append(lines, l)
+			switch {
+			case l == "root":
+				v.feed([]byte("root\r\nPassword: "))
+			case passwords == 0:
+				passwords++
+				v.feed([]byte("\r\nLogin incorrect\r\nrampart-0123abcd login: "))
+			case passwords == 1:
+				passwords++
+				v.feed([]byte("\r\nYou are required to change your password immediately (administrator enforced).\r\nChanging password for root.\r\nCurrent password: "))
+			case passwords == 2:
+				passwords++
+				v.feed([]byte("\r\nNew password: "))
+			case passwords == 3:
+				passwords++
+				v.feed([]byte("\r\nRetype new password: "))
+			default:
+				v.feed([]byte("\r\nLinux rampart-0123abcd 6.1.0\r\nroot@rampart-0123abcd:~# "))
+			}
+		}
+	}()
+	v.feed([]byte("rampart-0123abcd login: "))
+	if _, err := v.expect(context.Background(), `(?m)^\S+ login: `, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	newPassword, err := login(context.Background(), v, "onetime")
+	w.Close()
+	<-done
+	if err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	want := []string{"root", "onetime", "root", "onetime", "onetime", newPassword, newPassword}
+	if strings.Join(lines, " ") != strings.Join(want, " ") {
+		t.Fatalf("typed %q, want %q", lines, want)
+	}
+	if newPassword == "onetime" || len(newPassword) < 16 {
+		t.Fatalf("new password %q", newPassword)
+	}
+}
