@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Boots the appliance image in qemu (TCG, -cpu max) and checks it over the
 # serial console (make image-test): see images/boottest. Once per firmware:
-# SeaBIOS (extlinux, then a reboot of the configured machine) and OVMF
-# (systemd-boot). The image is never modified
-# (the guest writes to an overlay in IMAGE_TEST_WORK/<firmware>). Each boot
-# is bounded by IMAGE_TEST_TIMEOUT; qemu is killed by PID on failure.
+# SeaBIOS (extlinux; then a second boot of the configured disk) and OVMF
+# (systemd-boot). The image is never modified (the guest writes to an
+# overlay in IMAGE_TEST_WORK/<firmware>). Each firmware's run is bounded by
+# IMAGE_TEST_TIMEOUT; qemu is killed by PID on failure.
 #
 # Environment: IMAGE (default bin/appliance/rampart.qcow2), IMAGE_TEST_WORK
 # (default .cache/image-test), IMAGE_TEST_FIRMWARE (default "bios uefi"),
-# IMAGE_TEST_TIMEOUT (seconds per boot, default 600), IMAGE_TEST_FRAMES
+# IMAGE_TEST_TIMEOUT (seconds per firmware run, default 900), IMAGE_TEST_FRAMES
 # (default 3000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +16,7 @@ export PATH="/usr/local/go/bin:$PATH"
 
 image=${IMAGE:-bin/appliance/rampart.qcow2}
 work=${IMAGE_TEST_WORK:-.cache/image-test}
-timeout_s=${IMAGE_TEST_TIMEOUT:-600}
+timeout_s=${IMAGE_TEST_TIMEOUT:-900}
 [ -e "$image" ] || { echo "image-test: $image not found; run make image first" >&2; exit 1; }
 mkdir -p "$work"
 go build -o "$work/boottest" ./images/boottest
