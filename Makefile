@@ -11,7 +11,7 @@ DEMO_CONFIG ?= examples/demo.yaml
 FUZZTIME    ?= 5s
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all deps deps-build build run test vet lint nodpdk unit fuzz-smoke bench bench-capture bench-pipeline image image-test clean
+.PHONY: all deps deps-build build run test vet lint nodpdk unit fuzz-smoke bench bench-capture bench-pipeline bench-baseline image image-test clean
 
 all: build
 
@@ -42,6 +42,7 @@ vet:
 	GOBIN=$(CURDIR)/.tools $(GO) install $(STATICCHECK)
 
 lint: .tools/staticcheck
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted" >&2; exit 1; fi
 	.tools/staticcheck ./...
 
 # The project must build, and its DPDK-free parts pass, without DPDK.
@@ -69,6 +70,11 @@ bench-capture: deps-build
 # The whole sensor over DPDK (net_pcap) vs testpmd rxonly on the same device.
 bench-pipeline: deps-build
 	bench/capture/pipeline.sh
+
+# `rampart baseline report` over 100M host-rows of Arrow snapshots vs
+# DuckDB computing the same quantiles over the same rows as Parquet.
+bench-baseline: deps-build
+	bench/baseline/run.sh
 
 # The bootable appliance disk image (bin/appliance/rampart.raw and .qcow2),
 # and its boot test in qemu: see images/ and README.md, "Appliance".

@@ -75,6 +75,12 @@ func (c *Client) Unban(ctx context.Context, req UnbanRequest) (Accepted, error) 
 	return a, c.post(ctx, "/api/v1/mitigations/unban", req, &a)
 }
 
+// Reload calls POST /api/v1/config/reload.
+func (c *Client) Reload(ctx context.Context) (ReloadResult, error) {
+	var r ReloadResult
+	return r, c.post(ctx, "/api/v1/config/reload", struct{}{}, &r)
+}
+
 // BGP calls GET /api/v1/bgp.
 func (c *Client) BGP(ctx context.Context) (BGPStatus, error) {
 	var st BGPStatus

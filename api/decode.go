@@ -208,3 +208,16 @@ func checkReason(s string) (string, error) {
 	}
 	return s, nil
 }
+
+// DecodeEmpty checks a body that carries nothing: empty or {}.
+func DecodeEmpty(r io.Reader) error {
+	b, err := io.ReadAll(io.LimitReader(r, maxBody+1))
+	if err != nil {
+		return &FieldError{"", "reading body: " + err.Error()}
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	var req struct{}
+	return decodeStrict(bytes.NewReader(b), &req)
+}

@@ -36,12 +36,19 @@ type Mitigator interface {
 	Unban(ip netip.Addr, reason string) error
 }
 
-// Deps are what the server reads and acts on; every field but BGP is
-// required.
+// Reloader applies the reloadable part of the configuration file (and the
+// thresholds file) to the running sensor. Nothing changes when it fails.
+type Reloader interface {
+	Reload(trigger string) (ReloadResult, error)
+}
+
+// Deps are what the server reads and acts on; every field but BGP and
+// Reload is required.
 type Deps struct {
 	Status      StatusSource
 	Hosts       HostSource
 	Attacks     AttackSource
 	Mitigations Mitigator
 	BGP         BGPControl // nil: BGP is off, its endpoints answer 404
+	Reload      Reloader   // nil: POST config/reload answers 404
 }

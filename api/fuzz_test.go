@@ -57,3 +57,25 @@ func FuzzBanRequest(f *testing.F) {
 		}
 	})
 }
+
+// FuzzEmptyBody: a reload body is accepted only when it carries nothing,
+// and every refusal is a FieldError.
+func FuzzEmptyBody(f *testing.F) {
+	for _, s := range []string{``, `{}`, ` {} `, `{"x":1}`, `[]`, `{}{}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		err := DecodeEmpty(bytes.NewReader(body))
+		if err != nil {
+			var fe *FieldError
+			if !errors.As(err, &fe) || fe.Msg == "" {
+				t.Fatalf("error %v (%T) is not a FieldError with a message", err, err)
+			}
+			return
+		}
+		var m map[string]json.RawMessage
+		if t := bytes.TrimSpace(body); len(t) > 0 && (json.Unmarshal(t, &m) != nil || len(m) != 0) {
+			panic("accepted a body with content: " + string(body))
+		}
+	})
+}

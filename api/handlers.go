@@ -127,3 +127,25 @@ func writeError(w http.ResponseWriter, code int, msg string) {
 
 // ErrNotRunning is what adapters return before the sensor has started.
 var ErrNotRunning = errors.New("sensor is not running")
+
+// postReload reloads the configuration. The body is empty or {}: what to
+// load is the file the sensor started with.
+func (s *Server) postReload(w http.ResponseWriter, r *http.Request) {
+	if s.deps.Reload == nil {
+		writeError(w, http.StatusNotFound, "config reload is not available")
+		return
+	}
+	if err := DecodeEmpty(http.MaxBytesReader(w, r.Body, maxBody+1)); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	res, err := s.deps.Reload.Reload("api")
+	if err != nil {
+		// The file is the operator's to fix; the running configuration stays.
+		writeError(w, http.StatusUnprocessableEntity, err.Error())
+		return
+	}
+	s.log.Info().Str("trigger", res.Trigger).Strs("applied", res.Applied).Strs("restart_required", res.RestartRequired).
+		Str("remote", r.RemoteAddr).Msg("configuration reloaded")
+	writeJSON(w, http.StatusOK, res)
+}

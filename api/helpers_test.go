@@ -38,6 +38,18 @@ type fake struct {
 	calls   []banCall
 	fail    error // returned by Ban and Unban
 	topArgs []any
+	reloads []string // triggers
+	rlErr   error    // returned by Reload
+}
+
+func (f *fake) Reload(trigger string) (ReloadResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.rlErr != nil {
+		return ReloadResult{}, f.rlErr
+	}
+	f.reloads = append(f.reloads, trigger)
+	return ReloadResult{Trigger: trigger, Applied: []string{"hostgroups", "whitelist"}, RestartRequired: []string{"capture"}}, nil
 }
 
 func (f *fake) Status() Status { return f.status }
@@ -83,10 +95,15 @@ func newFake() *fake {
 	return &fake{
 		status: Status{
 			Version: "test", StartedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), UptimeSeconds: 42, Source: "pcap",
-			Queues:     []QueueStats{{Queue: 0, Packets: 10, Bytes: 1000, Missed: 1, Errors: 2, NoMbuf: 3}, {Queue: 1, Packets: 20, Bytes: 2000}},
-			Workers:    []WorkerStats{{Worker: 0, Packets: 10, Bytes: 1000, DecodeErrors: 4, OtherPackets: 5, FlushesSkipped: 6}},
-			Aggregator: AggregatorStats{Hosts: 7, TicksClosed: 100, TicksLate: 8, HostsDropped: 9},
-			Detector:   DetectorStats{Active: map[string]int{"syn_flood": 2}, Detected: 11, MitigationsRequested: 12, MitigationsRefused: 13},
+			Queues: []QueueStats{{Queue: 0, Packets: 10, Bytes: 1000, Missed: 1, Errors: 2, NoMbuf: 3}, {Queue: 1, Packets: 20, Bytes: 2000}},
+			Workers: []WorkerStats{{Worker: 0, Packets: 10, Bytes: 1000, DecodeErrors: 4, OtherPackets: 5, FlushesSkipped: 6,
+				DecodeErrorsByKind: map[string]uint64{"truncated": 3, "non_ip": 1}, BusySeconds: 1.5}},
+			Aggregator: AggregatorStats{Hosts: 7, TicksClosed: 100, TicksLate: 8, HostsDropped: 9,
+				TickDuration: &Histogram{Bounds: []float64{0.001, 0.01}, Counts: []uint64{90, 8, 2}, SumSeconds: 0.5, MaxSeconds: 0.2}},
+			Snapshots: &SnapshotStats{Taken: 20, Dropped: 1, Written: 19, Failed: 1, Bytes: 4096, Removed: 2, Rows: 50, LastWriteSeconds: 0.25, LastCopySeconds: 0.002},
+			Learning:  &LearningStats{Hosts: 5, Published: 4, Samples: 600, SkippedWatched: 7, OverflowHosts: 1, LastRecomputeSeconds: 0.01},
+			Reloads:   &ReloadStats{OK: 3, Failed: 1, LastOK: time.Date(2026, 1, 2, 3, 4, 6, 0, time.UTC)},
+			Detector:  DetectorStats{Active: map[string]int{"syn_flood": 2}, Detected: 11, MitigationsRequested: 12, MitigationsRefused: 13},
 			BGP: &BGPStats{Sessions: map[string]string{"192.0.2.1": "established", "192.0.2.2": "active"},
 				Active: map[string]int{"flowspec": 3}, Refused: map[string]uint64{"whitelisted": 14}},
 			Flows: []FlowStats{{Listener: 0, Exporters: 2, Datagrams: 15, Records: 16, Errors: 17}},
@@ -101,7 +118,7 @@ func newFake() *fake {
 
 func newTestServer(t *testing.T, cfg Config, f *fake) *httptest.Server {
 	t.Helper()
-	s, err := New(zerolog.Nop(), cfg, Deps{Status: f, Hosts: f, Attacks: f, Mitigations: f})
+	s, err := New(zerolog.Nop(), cfg, Deps{Status: f, Hosts: f, Attacks: f, Mitigations: f, Reload: f})
 	if err != nil {
 		t.Fatal(err)
 	}

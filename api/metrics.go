@@ -40,12 +40,35 @@ var (
 	mWDecode  = newMetric("worker_decode_errors_total", "Frames the decoder skipped, every kind.", prometheus.CounterValue, "worker")
 	mWDropped = newMetric("worker_hosts_dropped_total", "Packets a full worker host table could not count per host.", prometheus.CounterValue, "worker")
 	mWSkipped = newMetric("worker_flushes_skipped_total", "Tick ends with no free batch: counts carried to a later tick.", prometheus.CounterValue, "worker")
+	mWKind    = newMetric("worker_decode_errors_by_kind_total", "Frames the decoder skipped, by reason.", prometheus.CounterValue, "worker", "kind")
+	mWBusy    = newMetric("worker_busy_seconds_total", "Time a worker spent on received bursts; its rate is the busy share.", prometheus.CounterValue, "worker")
 
 	mAHosts   = newMetric("aggregator_hosts", "Hosts tracked now.", prometheus.GaugeValue)
 	mATicks   = newMetric("aggregator_ticks_closed_total", "Ticks closed.", prometheus.CounterValue)
 	mALate    = newMetric("aggregator_ticks_late_total", "Ticks closed before every worker delivered them.", prometheus.CounterValue)
 	mAExpired = newMetric("aggregator_hosts_expired_total", "Hosts removed after idle_expiry.", prometheus.CounterValue)
 	mADropped = newMetric("aggregator_hosts_dropped_total", "New hosts not tracked: max_hosts reached.", prometheus.CounterValue)
+	mATick    = newMetric("aggregator_tick_duration_seconds", "Time to close a tick, detector and snapshots included.", prometheus.UntypedValue)
+
+	mSTaken   = newMetric("snapshots_taken_total", "Snapshots copied from the aggregator and handed to the writer.", prometheus.CounterValue)
+	mSDropped = newMetric("snapshots_dropped_total", "Snapshots not taken because the writer was still busy.", prometheus.CounterValue)
+	mSWritten = newMetric("snapshot_files_written_total", "Snapshot files written.", prometheus.CounterValue)
+	mSFailed  = newMetric("snapshot_write_failures_total", "Snapshots lost to write errors.", prometheus.CounterValue)
+	mSBytes   = newMetric("snapshot_bytes_written_total", "Bytes of snapshot files written.", prometheus.CounterValue)
+	mSRemoved = newMetric("snapshot_files_removed_total", "Snapshot files removed by retention.", prometheus.CounterValue)
+	mSRows    = newMetric("snapshot_rows", "Host rows in the last snapshot.", prometheus.GaugeValue)
+	mSWrite   = newMetric("snapshot_last_write_seconds", "Time the last snapshot write took (encode, compress, sync, rename).", prometheus.GaugeValue)
+	mSCopy    = newMetric("snapshot_last_copy_seconds", "Aggregator goroutine time the last snapshot copy took.", prometheus.GaugeValue)
+
+	mLHosts     = newMetric("learning_hosts", "Hosts with a learned model of their own.", prometheus.GaugeValue)
+	mLPublished = newMetric("learning_published_hosts", "Hosts with a learned threshold in force.", prometheus.GaugeValue)
+	mLSamples   = newMetric("learning_samples_total", "Host-seconds learned.", prometheus.CounterValue)
+	mLSkipped   = newMetric("learning_skipped_watched_total", "Host-seconds not learned: the detector tracked the host.", prometheus.CounterValue)
+	mLOverflow  = newMetric("learning_overflow_total", "Host-seconds that taught only their group: max_hosts reached.", prometheus.CounterValue)
+	mLRecompute = newMetric("learning_last_recompute_seconds", "Time the last republication of learned thresholds took.", prometheus.GaugeValue)
+
+	mROK     = newMetric("config_reloads_total", "Configuration reloads by result.", prometheus.CounterValue, "result")
+	mRLastOK = newMetric("config_last_reload_success_timestamp_seconds", "When the configuration was last reloaded, seconds since the epoch.", prometheus.GaugeValue)
 
 	mDActive    = newMetric("attacks_active", "Attacks in progress by type.", prometheus.GaugeValue, "type")
 	mDDetected  = newMetric("attacks_detected_total", "Attacks detected.", prometheus.CounterValue)
@@ -73,8 +96,11 @@ var (
 var allMetrics = []metric{
 	mInfo, mStart, mUptime,
 	mQPackets, mQBytes, mQMissed, mQErrors, mQNoMbuf,
-	mWPackets, mWBytes, mWOther, mWDecode, mWDropped, mWSkipped,
-	mAHosts, mATicks, mALate, mAExpired, mADropped,
+	mWPackets, mWBytes, mWOther, mWDecode, mWDropped, mWSkipped, mWKind, mWBusy,
+	mAHosts, mATicks, mALate, mAExpired, mADropped, mATick,
+	mROK, mRLastOK,
+	mLHosts, mLPublished, mLSamples, mLSkipped, mLOverflow, mLRecompute,
+	mSTaken, mSDropped, mSWritten, mSFailed, mSBytes, mSRemoved, mSRows, mSWrite, mSCopy,
 	mDActive, mDDetected, mDEnded, mDRequested, mDRefused, mDCmdDrops,
 	mBSession, mBUp, mBActive, mBRefused, mBAnnounce, mBWithdraw, mBApplyErr, mBQDrops,
 	mFDatagrams, mFRecords, mFErrors, mFRejected, mFExporters,
@@ -112,6 +138,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		emit(mWDecode, float64(w.DecodeErrors), l)
 		emit(mWDropped, float64(w.HostsDropped), l)
 		emit(mWSkipped, float64(w.FlushesSkipped), l)
+		for kind, n := range w.DecodeErrorsByKind {
+			emit(mWKind, float64(n), l, kind)
+		}
+		emit(mWBusy, w.BusySeconds, l)
 	}
 	a := st.Aggregator
 	emit(mAHosts, float64(a.Hosts))
@@ -119,6 +149,41 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	emit(mALate, float64(a.TicksLate))
 	emit(mAExpired, float64(a.HostsExpired))
 	emit(mADropped, float64(a.HostsDropped))
+	if h := a.TickDuration; h != nil && len(h.Counts) == len(h.Bounds)+1 {
+		buckets := make(map[float64]uint64, len(h.Bounds))
+		var cum uint64
+		for i, b := range h.Bounds {
+			cum += h.Counts[i]
+			buckets[b] = cum
+		}
+		ch <- prometheus.MustNewConstHistogram(mATick.desc, cum+h.Counts[len(h.Bounds)], h.SumSeconds, buckets)
+	}
+	if sn := st.Snapshots; sn != nil {
+		emit(mSTaken, float64(sn.Taken))
+		emit(mSDropped, float64(sn.Dropped))
+		emit(mSWritten, float64(sn.Written))
+		emit(mSFailed, float64(sn.Failed))
+		emit(mSBytes, float64(sn.Bytes))
+		emit(mSRemoved, float64(sn.Removed))
+		emit(mSRows, float64(sn.Rows))
+		emit(mSWrite, sn.LastWriteSeconds)
+		emit(mSCopy, sn.LastCopySeconds)
+	}
+	if l := st.Learning; l != nil {
+		emit(mLHosts, float64(l.Hosts))
+		emit(mLPublished, float64(l.Published))
+		emit(mLSamples, float64(l.Samples))
+		emit(mLSkipped, float64(l.SkippedWatched))
+		emit(mLOverflow, float64(l.OverflowHosts))
+		emit(mLRecompute, l.LastRecomputeSeconds)
+	}
+	if r := st.Reloads; r != nil {
+		emit(mROK, float64(r.OK), "ok")
+		emit(mROK, float64(r.Failed), "failed")
+		if !r.LastOK.IsZero() {
+			emit(mRLastOK, float64(r.LastOK.UnixNano())/1e9)
+		}
+	}
 	d := st.Detector
 	for typ, n := range d.Active {
 		emit(mDActive, float64(n), typ)

@@ -98,6 +98,7 @@ func (s *Server) routes(metrics http.Handler) http.Handler {
 	mux.Handle("GET /api/v1/mitigations", s.read(http.HandlerFunc(s.getMitigations)))
 	mux.Handle("POST /api/v1/mitigations/ban", s.write(http.HandlerFunc(s.postBan)))
 	mux.Handle("POST /api/v1/mitigations/unban", s.write(http.HandlerFunc(s.postUnban)))
+	mux.Handle("POST /api/v1/config/reload", s.write(http.HandlerFunc(s.postReload)))
 	mux.Handle("GET /api/v1/bgp", s.read(http.HandlerFunc(s.getBGP)))
 	mux.Handle("POST /api/v1/bgp/announce", s.write(http.HandlerFunc(s.postAnnounce)))
 	mux.Handle("POST /api/v1/bgp/withdraw", s.write(http.HandlerFunc(s.postWithdraw)))

@@ -8,12 +8,81 @@ type Status struct {
 	StartedAt     time.Time       `json:"started_at"`
 	UptimeSeconds float64         `json:"uptime_seconds"`
 	Source        string          `json:"source"`
+	Rates         Rates           `json:"rates"` // every monitored host, last window
 	Queues        []QueueStats    `json:"queues"`
 	Workers       []WorkerStats   `json:"workers"`
 	Aggregator    AggregatorStats `json:"aggregator"`
 	Detector      DetectorStats   `json:"detector"`
 	BGP           *BGPStats       `json:"bgp,omitempty"` // nil: no BGP speaker
 	Flows         []FlowStats     `json:"flows,omitempty"`
+	Reloads       *ReloadStats    `json:"reloads,omitempty"`   // nil: no reloader
+	Snapshots     *SnapshotStats  `json:"snapshots,omitempty"` // nil: snapshots off
+	Learning      *LearningStats  `json:"learning,omitempty"`  // nil: no hostgroup learns
+}
+
+// LearningStats are the online learner's counters.
+type LearningStats struct {
+	Hosts                int     `json:"hosts"`     // with a model of their own
+	Published            int     `json:"published"` // with a learned threshold in force
+	Samples              uint64  `json:"samples"`   // host-seconds learned
+	SkippedWatched       uint64  `json:"skipped_watched"`
+	OverflowHosts        uint64  `json:"overflow_hosts"` // host-seconds past max_hosts
+	LastRecomputeSeconds float64 `json:"last_recompute_seconds"`
+}
+
+// SnapshotStats are the snapshot collector's and writer's counters.
+type SnapshotStats struct {
+	Taken            uint64  `json:"taken"`   // handed to the writer
+	Dropped          uint64  `json:"dropped"` // the writer was still busy: not taken
+	Written          uint64  `json:"written"`
+	Failed           uint64  `json:"failed"` // lost to write errors
+	Bytes            uint64  `json:"bytes"`
+	Removed          uint64  `json:"removed"` // files removed by retention
+	Rows             uint64  `json:"rows"`    // in the last snapshot
+	LastWriteSeconds float64 `json:"last_write_seconds"`
+	LastCopySeconds  float64 `json:"last_copy_seconds"` // aggregator goroutine time of the last copy
+}
+
+// ReloadStats count configuration reloads.
+type ReloadStats struct {
+	OK          uint64    `json:"ok"`
+	Failed      uint64    `json:"failed"`
+	LastOK      time.Time `json:"last_ok,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
+	LastTrigger string    `json:"last_trigger,omitempty"`
+}
+
+// ReloadResult is the answer to POST /api/v1/config/reload.
+type ReloadResult struct {
+	Trigger string `json:"trigger"` // api, sighup, file
+	// Applied are the settings now in force; RestartRequired are changed
+	// sections only a restart applies (they are not applied).
+	Applied         []string             `json:"applied"`
+	RestartRequired []string             `json:"restart_required,omitempty"`
+	ThresholdsFile  *ThresholdsFileState `json:"thresholds_file,omitempty"`
+}
+
+// ThresholdsFileState is what the last load of the thresholds file found.
+type ThresholdsFileState struct {
+	Path          string   `json:"path"`
+	Loaded        bool     `json:"loaded"`
+	Missing       bool     `json:"missing,omitempty"`
+	Hosts         int      `json:"hosts"`
+	Groups        int      `json:"groups"`
+	UnknownGroups []string `json:"unknown_groups,omitempty"`
+}
+
+// Rates are per-second totals over every monitored host.
+type Rates struct {
+	In  DirRates `json:"in"`
+	Out DirRates `json:"out"`
+}
+
+// DirRates are one direction's rates.
+type DirRates struct {
+	PPS   uint64 `json:"pps"`
+	BPS   uint64 `json:"bps"`
+	Flows uint64 `json:"flows"`
 }
 
 // QueueStats are one capture queue's counters.
@@ -35,6 +104,11 @@ type WorkerStats struct {
 	DecodeErrors   uint64 `json:"decode_errors"`
 	HostsDropped   uint64 `json:"hosts_dropped"`
 	FlushesSkipped uint64 `json:"flushes_skipped"`
+	// DecodeErrorsByKind split DecodeErrors by reason (packet.ErrKind names).
+	DecodeErrorsByKind map[string]uint64 `json:"decode_errors_by_kind,omitempty"`
+	// BusySeconds is the time spent on received bursts; its rate is the
+	// worker's busy share.
+	BusySeconds float64 `json:"busy_seconds"`
 }
 
 // AggregatorStats are the host table's counters.
@@ -44,6 +118,18 @@ type AggregatorStats struct {
 	TicksLate    uint64 `json:"ticks_late"`
 	HostsExpired uint64 `json:"hosts_expired"`
 	HostsDropped uint64 `json:"hosts_dropped"`
+	// TickDuration: how long closing a tick took, consumers included.
+	TickDuration *Histogram `json:"tick_duration,omitempty"`
+}
+
+// Histogram has per-bucket counts (not cumulative): Counts[i] observations
+// at or below Bounds[i] and above Bounds[i-1]; the last count is above every
+// bound.
+type Histogram struct {
+	Bounds     []float64 `json:"bounds_seconds"`
+	Counts     []uint64  `json:"counts"`
+	SumSeconds float64   `json:"sum_seconds"`
+	MaxSeconds float64   `json:"max_seconds"`
 }
 
 // DetectorStats are the detector's counters.

@@ -32,6 +32,15 @@ type Params struct {
 	MaxChange       float64 `yaml:"max_change"`        // 0: unclamped
 	MinSamples      int     `yaml:"min_samples"`       // host intervals before its own model counts
 	GroupMinSamples int     `yaml:"group_min_samples"` // host intervals pooled before the group's model counts
+	// HourOfDay keeps a model per hour of day (UTC) beside the whole-day
+	// one, so a host busy by day and quiet at night gets a threshold per
+	// hour; an hour with fewer than MinSamples/24 peaks uses the whole day's.
+	HourOfDay bool `yaml:"hour_of_day"`
+	// Outlier, when > 0, makes a host's peak above Outlier × the host's
+	// median peak an attack, left out of its model (offline fits); 0 is
+	// off. It catches attacks below the static threshold, and would also
+	// drop rare benign bursts bigger than that (nightly backups).
+	Outlier float64 `yaml:"outlier"`
 }
 
 // DefaultParams: 3 × the 99th percentile, moving at most 20 % per period,
@@ -61,6 +70,13 @@ func (c *Params) Validate(p validate.Path) {
 	if c.GroupMinSamples < 1 {
 		p.Fieldf("group_min_samples", "must be >= 1, got %d", c.GroupMinSamples)
 	}
+	validOutlier(p, c.Outlier)
+}
+
+func validOutlier(p validate.Path, v float64) {
+	if !(v == 0 || v > 1) || math.IsInf(v, 0) {
+		p.Fieldf("outlier", "must be 0 (off) or > 1, got %v", v)
+	}
 }
 
 // published is a threshold as last recomputed.
@@ -89,6 +105,7 @@ type groupModels struct {
 // maxBins × 8 + ~200 bytes) plus 32 bytes; plus the map entry (~50 bytes).
 type Learner struct {
 	params  []Params
+	byGroup func(g, s int) Params // nil: params[s] for every group
 	maxBins int
 	hosts   map[Key]*hostModels
 	groups  map[int]*groupModels
@@ -97,6 +114,24 @@ type Learner struct {
 // NewLearner learns len(params) series, params[s] for series s.
 func NewLearner(params []Params, maxBins int) *Learner {
 	return &Learner{params: params, maxBins: maxBins, hosts: map[Key]*hostModels{}, groups: map[int]*groupModels{}}
+}
+
+// NewGroupLearner learns series series with the parameters params(g, s)
+// for group g (e.g. from Config.Params), so hostgroups may differ.
+func NewGroupLearner(series int, params func(g, s int) Params, maxBins int) *Learner {
+	l := NewLearner(make([]Params, series), maxBins)
+	for s := range series {
+		l.params[s] = params(-1, s)
+	}
+	l.byGroup = params
+	return l
+}
+
+func (l *Learner) paramsOf(g, s int) Params {
+	if l.byGroup != nil {
+		return l.byGroup(g, s)
+	}
+	return l.params[s]
 }
 
 // Hosts is how many hosts have a model.
@@ -150,7 +185,8 @@ func (l *Learner) Forget(k Key) { delete(l.hosts, k) }
 // then hosts, each falling back to its group, then to static(g, s).
 func (l *Learner) Recompute(static func(g, s int) float64) {
 	for g, gm := range l.groups {
-		for s, p := range l.params {
+		for s := range l.params {
+			p := l.paramsOf(g, s)
 			v, src := static(g, s), SourceStatic
 			if m := gm.models[s]; m != nil && m.Count() >= float64(p.GroupMinSamples) {
 				v, src = p.learned(m), SourceGroup
@@ -160,7 +196,8 @@ func (l *Learner) Recompute(static func(g, s int) float64) {
 	}
 	for _, hm := range l.hosts {
 		gm := l.groups[hm.group]
-		for s, p := range l.params {
+		for s := range l.params {
+			p := l.paramsOf(hm.group, s)
 			var v float64
 			var src Source
 			switch m := hm.models[s]; {

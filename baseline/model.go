@@ -2,6 +2,7 @@ package baseline
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/DataDog/sketches-go/ddsketch"
 )
@@ -52,3 +53,33 @@ func (m *Model) Quantile(q float64) float64 {
 // Merge adds o's peaks to m, exactly: the result is the model of both
 // histories (while neither collapsed bins).
 func (m *Model) Merge(o *Model) error { return m.sk.MergeWith(o.sk) }
+
+// Below is how many learned peaks are at most cut (to the model's
+// accuracy), and the highest of them.
+func (m *Model) Below(cut float64) (n, highest float64) {
+	m.sk.ForEach(func(v, c float64) bool {
+		if v <= cut {
+			n += c
+			highest = max(highest, v)
+		}
+		return false
+	})
+	return n, highest
+}
+
+// QuantileBelow is the q-quantile of the learned peaks at most cut: the
+// model with the peaks above cut left out.
+func (m *Model) QuantileBelow(q, cut float64) float64 {
+	total := m.Count()
+	if math.IsInf(cut, 1) || total <= 1 {
+		return m.Quantile(q)
+	}
+	n, _ := m.Below(cut)
+	switch {
+	case n >= total:
+		return m.Quantile(q)
+	case n == 0:
+		return 0
+	}
+	return m.Quantile(q * (n - 1) / (total - 1))
+}

@@ -165,6 +165,17 @@ func (s *Speaker) restore(r *record, now time.Time) {
 	ev.Str("nlri", a.key).Msg("saved mitigation re-announced")
 }
 
+// SetWhitelist replaces the whitelist guardrail (a configuration reload).
+// Announcements in force stay: the detector ends the attacks it no longer
+// mitigates, and an operator withdraws by hand what was announced by hand.
+func (s *Speaker) SetWhitelist(whitelist []netip.Prefix) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.guard.whitelist = slices.Clone(whitelist)
+	s.log.Info().Int("prefixes", len(whitelist)).Msg("whitelist guardrail reloaded")
+}
+
+// check applies the prefix guardrails; the caller holds mu.
 func (s *Speaker) check(a *announcement) error {
 	if r := s.guard.check(a); r != nil {
 		return r
@@ -196,11 +207,12 @@ func (s *Speaker) Mitigate(req detect.Request) error {
 	a, err := s.cfg.build(req)
 	if err != nil {
 		err = refuse(ReasonInvalid, "%s: %v", req.ID, err)
-	} else {
-		err = s.check(a)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err == nil {
+		err = s.check(a) // under mu: SetWhitelist may change the guard
+	}
 	if err == nil {
 		if !s.running {
 			err = refuse(ReasonNotRunning, "speaker is not running")

@@ -38,8 +38,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     added_policy=1
   fi
   trap '[ $added_policy = 1 ] && $sudo rm -f "$policy"' EXIT
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 if ! command -v go >/dev/null; then

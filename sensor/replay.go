@@ -65,7 +65,7 @@ func Replay(cfg Config, files []string, opts ReplayOptions) (*ReplayResult, erro
 	}
 	store := sample.NewStore(cfg.Capture.SampleStore)
 	pipe := ring.NewPipe(0, pipeBatches, deltasPerBatch)
-	det, parts, err := newDetection(cfg, opts.Log, store, opts.Mitigator)
+	det, parts, _, lrn, err := newDetection(cfg, opts.Log, store, opts.Mitigator)
 	if err != nil {
 		return nil, err
 	}
@@ -74,6 +74,9 @@ func Replay(cfg Config, files []string, opts ReplayOptions) (*ReplayResult, erro
 		OnBatch:    func(b *ring.Batch) { store.Add(b.Samples) },
 		OnTick: func(t aggregate.Tick) {
 			det.OnTick(t)
+			if lrn != nil {
+				lrn.OnTick(t)
+			}
 			if opts.OnTick != nil {
 				opts.OnTick(t, store)
 			}

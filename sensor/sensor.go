@@ -22,6 +22,7 @@ import (
 	"github.com/rampartnet/rampart/sensor/flow"
 	"github.com/rampartnet/rampart/sensor/hostgroup"
 	"github.com/rampartnet/rampart/sensor/hosts"
+	"github.com/rampartnet/rampart/sensor/online"
 	"github.com/rampartnet/rampart/sensor/ring"
 	"github.com/rampartnet/rampart/sensor/sample"
 )
@@ -36,6 +37,7 @@ type Config struct {
 	Whitelist  []netip.Prefix
 	Flow       flow.Config
 	Detection  detect.Config
+	Online     online.Config
 }
 
 // Options are the sensor's collaborators.
@@ -68,6 +70,8 @@ type Sensor struct {
 	workers []*worker
 	flows   *flow.Server
 	det     *detect.Detector
+	th      *detect.Thresholds // whose partition the aggregator caches
+	online  *online.Learner    // nil: no hostgroup learns
 	stop    atomic.Bool
 	workWG  sync.WaitGroup // workers
 	bgWG    sync.WaitGroup // summaries
@@ -102,6 +106,10 @@ func New(cfg Config, opts Options) (*Sensor, error) {
 
 // Detector is the attack detector; valid after Start.
 func (s *Sensor) Detector() *detect.Detector { return s.det }
+
+// Learner is the online threshold learner; nil when no hostgroup learns
+// (or before Start).
+func (s *Sensor) Learner() *online.Learner { return s.online }
 
 // Aggregator is the per-host state; valid after Start.
 func (s *Sensor) Aggregator() *aggregate.Aggregator { return s.agg }
@@ -192,11 +200,11 @@ func (s *Sensor) start(ctx context.Context, queues []capture.Queue) error {
 		}
 		aggClock = pc
 	}
-	det, parts, err := newDetection(s.cfg, s.log, s.samples, s.opts.Mitigator)
+	det, parts, th, lrn, err := newDetection(s.cfg, s.log, s.samples, s.opts.Mitigator)
 	if err != nil {
 		return err
 	}
-	s.det = det
+	s.det, s.th, s.online = det, th, lrn
 	agg, err := aggregate.New(s.cfg.Aggregate, aggregate.Options{
 		Clock:      aggClock,
 		Partitions: parts,
@@ -204,6 +212,9 @@ func (s *Sensor) start(ctx context.Context, queues []capture.Queue) error {
 		OnBatch:    func(b *ring.Batch) { s.samples.Add(b.Samples) },
 		OnTick: func(t aggregate.Tick) {
 			det.OnTick(t)
+			if lrn != nil {
+				lrn.OnTick(t)
+			}
 			if s.opts.OnTick != nil {
 				s.opts.OnTick(t, s.samples)
 			}

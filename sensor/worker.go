@@ -44,6 +44,7 @@ type worker struct {
 	// so that each Final batch carries only its own share.
 	reported struct {
 		decode uint64
+		kinds  [packet.NumErrKinds]uint64
 		table  hosts.Stats
 	}
 
@@ -87,6 +88,12 @@ func (w *worker) run(clk clock.Clock) error {
 // poll receives and processes one burst, closing ticks as time passes them.
 func (w *worker) poll(clk clock.Clock) error {
 	n, err := w.q.Recv(w.frames)
+	var busyFrom int64
+	if n > 0 {
+		// Two monotonic clock reads per burst, none per packet or per empty
+		// poll. Recv itself is left out: sources that pace (demo) sleep in it.
+		busyFrom = monotonicNs()
+	}
 	if n > 0 && w.frames[0].TimeNs != 0 {
 		w.onPacketTime = true
 	}
@@ -101,6 +108,9 @@ func (w *worker) poll(clk clock.Clock) error {
 	}
 	if now != 0 && w.tickEnd != 0 && now >= w.tickEnd {
 		w.closeTick(clock.TickEnd(now, w.tickNs))
+	}
+	if n > 0 {
+		w.stats.BusyNs += uint64(monotonicNs() - busyFrom)
 	}
 	return err
 }
@@ -192,7 +202,11 @@ func (w *worker) collectStats() {
 	w.stats.OtherPackets = ts.OtherPackets - w.reported.table.OtherPackets
 	w.stats.OtherBytes = ts.OtherBytes - w.reported.table.OtherBytes
 	w.stats.HostsDropped = ts.V4Full + ts.V6Full - w.reported.table.V4Full - w.reported.table.V6Full
+	for k := range w.dec.Errors {
+		w.stats.DecodeErrorKinds[k] = w.dec.Errors[k] - w.reported.kinds[k]
+	}
 	w.reported.decode = w.dec.Skipped()
+	w.reported.kinds = w.dec.Errors
 	w.reported.table = ts
 }
 

@@ -78,6 +78,12 @@ func writeStatus(out io.Writer, st *api.Status) error {
 	fmt.Fprintf(tw, "version\t%s\n", st.Version)
 	fmt.Fprintf(tw, "started\t%s (up %s)\n", st.StartedAt.Format(time.RFC3339), (time.Duration(st.UptimeSeconds) * time.Second).String())
 	fmt.Fprintf(tw, "source\t%s\n", st.Source)
+	for _, r := range []struct {
+		dir string
+		r   api.DirRates
+	}{{"in", st.Rates.In}, {"out", st.Rates.Out}} {
+		fmt.Fprintf(tw, "traffic %s\t%d pps, %d bps, %d new flows/s\n", r.dir, r.r.PPS, r.r.BPS, r.r.Flows)
+	}
 	a := st.Aggregator
 	fmt.Fprintf(tw, "hosts\t%d tracked, %d dropped, %d expired\n", a.Hosts, a.HostsDropped, a.HostsExpired)
 	fmt.Fprintf(tw, "ticks\t%d closed, %d late\n", a.TicksClosed, a.TicksLate)
@@ -90,9 +96,14 @@ func writeStatus(out io.Writer, st *api.Status) error {
 		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%d\n", q.Queue, q.Packets, q.Bytes, q.Missed, q.Errors, q.NoMbuf)
 	}
 	fmt.Fprintln(tw)
-	fmt.Fprintln(tw, "WORKER\tPACKETS\tBYTES\tOTHER\tDECODE ERRORS\tHOSTS DROPPED\tFLUSHES SKIPPED")
+	fmt.Fprintln(tw, "WORKER\tPACKETS\tBYTES\tOTHER\tDECODE ERRORS\tHOSTS DROPPED\tFLUSHES SKIPPED\tBUSY")
 	for _, w := range st.Workers {
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%d\t%d\n", w.Worker, w.Packets, w.Bytes, w.OtherPackets, w.DecodeErrors, w.HostsDropped, w.FlushesSkipped)
+		busy := "-"
+		if st.UptimeSeconds > 0 {
+			// Since start; rate(rampart_worker_busy_seconds_total) is the recent share.
+			busy = fmt.Sprintf("%.1f%%", 100*w.BusySeconds/st.UptimeSeconds)
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", w.Worker, w.Packets, w.Bytes, w.OtherPackets, w.DecodeErrors, w.HostsDropped, w.FlushesSkipped, busy)
 	}
 	if len(st.Flows) > 0 {
 		fmt.Fprintln(tw)
@@ -147,6 +158,8 @@ func newTopCmd(_ *globals) *cobra.Command {
 		dir    string
 		n      int
 		watch  bool
+		every  time.Duration
+		count  int
 	)
 	cmd := &cobra.Command{
 		Use:   "top",
@@ -175,16 +188,22 @@ func newTopCmd(_ *globals) *cobra.Command {
 			if !watch {
 				return show(cmd.Context(), false)
 			}
+			if every < 100*time.Millisecond {
+				return fmt.Errorf("--interval: must be at least 100ms, got %v", every)
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			tick := time.NewTicker(time.Second)
+			tick := time.NewTicker(every)
 			defer tick.Stop()
-			for {
+			for shown := 0; count == 0 || shown < count; shown++ {
 				if err := show(ctx, tty); err != nil {
 					if ctx.Err() != nil {
 						return nil
 					}
 					return err
+				}
+				if shown+1 == count {
+					break
 				}
 				select {
 				case <-ctx.Done():
@@ -192,13 +211,16 @@ func newTopCmd(_ *globals) *cobra.Command {
 				case <-tick.C:
 				}
 			}
+			return nil
 		},
 	}
 	f.add(cmd)
 	cmd.Flags().StringVar(&metric, "metric", "pps", "pps, bps, flows, tcp_pps, syn_pps, udp_pps, icmp_pps or frag_pps")
 	cmd.Flags().StringVar(&dir, "direction", "in", "in (host is the target) or out (host is the source)")
 	cmd.Flags().IntVar(&n, "n", 20, "number of hosts")
-	cmd.Flags().BoolVar(&watch, "watch", false, "redraw every second until interrupted")
+	cmd.Flags().BoolVar(&watch, "watch", false, "redraw until interrupted (on a terminal: in place)")
+	cmd.Flags().DurationVar(&every, "interval", time.Second, "with --watch: time between redraws")
+	cmd.Flags().IntVar(&count, "count", 0, "with --watch: stop after this many redraws (0: never)")
 	return cmd
 }
 

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // cannedAPI serves fixed JSON as the API would, and records the requests
@@ -16,9 +19,9 @@ type cannedAPI struct {
 	posts []string // "path auth body"
 }
 
-const cannedStatus = `{"version":"1.2.3","started_at":"2026-01-02T03:04:05Z","uptime_seconds":3725,"source":"dpdk",
+const cannedStatus = `{"version":"1.2.3","started_at":"2026-01-02T03:04:05Z","uptime_seconds":3725,"source":"dpdk","rates":{"in":{"pps":1500000,"bps":9000000000,"flows":20000},"out":{"pps":1200,"bps":800000,"flows":30}},
 "queues":[{"queue":0,"packets":1000000,"bytes":640000000,"missed":12,"errors":0,"nombuf":3},{"queue":1,"packets":999000,"bytes":630000000,"missed":0,"errors":1,"nombuf":0}],
-"workers":[{"worker":0,"packets":1000000,"bytes":640000000,"other_packets":50,"decode_errors":7,"hosts_dropped":0,"flushes_skipped":0},{"worker":1,"packets":999000,"bytes":630000000,"other_packets":40,"decode_errors":0,"hosts_dropped":2,"flushes_skipped":1}],
+"workers":[{"worker":0,"packets":1000000,"bytes":640000000,"other_packets":50,"decode_errors":7,"hosts_dropped":0,"flushes_skipped":0,"busy_seconds":1862.5},{"worker":1,"packets":999000,"bytes":630000000,"other_packets":40,"decode_errors":0,"hosts_dropped":2,"flushes_skipped":1}],
 "aggregator":{"hosts":1234,"ticks_closed":3725,"ticks_late":2,"hosts_expired":10,"hosts_dropped":0},
 "detector":{"active":{"syn_flood":1,"udp_flood":2},"detected":9,"ended":6,"mitigations_requested":8,"mitigations_refused":1,"commands_dropped":0},
 "bgp":{"sessions":{"192.0.2.2":"active","192.0.2.1":"established"},"active":{"flowspec":3},"refused":{"whitelisted":1},"announced":9,"withdrawn":6,"apply_errors":0,"queue_drops":0},
@@ -121,5 +124,45 @@ func TestAPICommandsSendAndFail(t *testing.T) {
 	_, errOut, code = run(t, "status", "--api", "127.0.0.1:1")
 	if code != 1 || !strings.Contains(errOut, "127.0.0.1:1") {
 		t.Errorf("status with no API: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestTopWatch: on a terminal (a pty from script(1)) --watch redraws in
+// place --count times; into a pipe it prints plain tables.
+func TestTopWatch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Fatal("script(1) from bsdutils is needed for a pty: ", err)
+	}
+	ts := httptest.NewServer(&cannedAPI{})
+	defer ts.Close()
+	args := []string{"top", "--metric", "syn_pps", "--n", "5", "--watch", "--interval", "100ms", "--count", "3", "--api", strings.TrimPrefix(ts.URL, "http://")}
+	const clear = "\x1b[H\x1b[2J"
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	line := buildBinary(t) + " " + strings.Join(args, " ")
+	out, err := exec.CommandContext(ctx, "script", "-q", "-e", "-c", line, "/dev/null").Output()
+	if err != nil {
+		t.Fatalf("top --watch on a pty: %v\n%q", err, out)
+	}
+	if n := strings.Count(string(out), clear); n != 3 {
+		t.Errorf("%d screen clears on a terminal, want 3:\n%q", n, out)
+	}
+	if n := strings.Count(string(out), "192.0.2.10"); n != 3 {
+		t.Errorf("%d tables on a terminal, want 3:\n%q", n, out)
+	}
+
+	out, err = exec.CommandContext(ctx, buildBinary(t), args...).Output()
+	if err != nil {
+		t.Fatalf("top --watch into a pipe: %v\n%s", err, out)
+	}
+	if strings.Contains(string(out), clear) || strings.Count(string(out), "192.0.2.10") != 3 {
+		t.Errorf("into a pipe: want 3 plain tables:\n%q", out)
+	}
+	if _, errOut, code := run(t, "top", "--watch", "--interval", "1ms", "--api", "127.0.0.1:1"); code == 0 || !strings.Contains(errOut, "--interval") {
+		t.Errorf("top --interval 1ms: exit %d, stderr %q", code, errOut)
 	}
 }

@@ -6,12 +6,16 @@ import (
 	"sort"
 	"time"
 
+	"github.com/rampartnet/rampart/analytics"
 	"github.com/rampartnet/rampart/api"
 	"github.com/rampartnet/rampart/bgp"
 	"github.com/rampartnet/rampart/sensor"
 	"github.com/rampartnet/rampart/sensor/aggregate"
 	"github.com/rampartnet/rampart/sensor/detect"
 	"github.com/rampartnet/rampart/sensor/hosts"
+	"github.com/rampartnet/rampart/sensor/packet"
+	"github.com/rampartnet/rampart/sensor/ring"
+	"github.com/rampartnet/rampart/sensor/snapshot"
 )
 
 // apiSensor adapts the sensor and the BGP speaker (nil without BGP) to the
@@ -25,11 +29,25 @@ type apiSensor struct {
 	// prefixLen6 is the IPv6 host granularity of the tables (128 or 64):
 	// an address asked about is looked up as the host key that holds it.
 	prefixLen6 int
+	rl         *reloader // nil: no reloads
+	snapCol    *snapshot.Collector
+	snapW      *analytics.Writer // nil: snapshots off
 }
 
-func newAPIDeps(sn *sensor.Sensor, sp *bgp.Speaker, prefixLen6 int) api.Deps {
-	a := &apiSensor{version: version, started: time.Now(), sn: sn, sp: sp, prefixLen6: prefixLen6}
+func newAPIDeps(sn *sensor.Sensor, sp *bgp.Speaker, rl *reloader, prefixLen6 int) api.Deps {
+	return newAPISensor(sn, sp, rl, prefixLen6).deps()
+}
+
+func newAPISensor(sn *sensor.Sensor, sp *bgp.Speaker, rl *reloader, prefixLen6 int) *apiSensor {
+	return &apiSensor{version: version, started: time.Now(), sn: sn, sp: sp, rl: rl, prefixLen6: prefixLen6}
+}
+
+func (a *apiSensor) deps() api.Deps {
+	sp, rl := a.sp, a.rl
 	d := api.Deps{Status: a, Hosts: a, Attacks: a, Mitigations: a}
+	if rl != nil {
+		d.Reload = rl
+	}
 	if sp != nil {
 		d.BGP = apiBGP{sp}
 	}
@@ -46,15 +64,19 @@ func (a *apiSensor) Status() api.Status {
 		if agg := a.sn.Aggregator(); agg != nil {
 			for i := range len(st.Queues) {
 				w := agg.WorkerStats(i)
-				st.Workers = append(st.Workers, api.WorkerStats{Worker: i, Packets: w.Packets, Bytes: w.Bytes, OtherPackets: w.OtherPackets,
-					DecodeErrors: w.DecodeErrors, HostsDropped: w.HostsDropped, FlushesSkipped: w.FlushesSkipped})
+				st.Workers = append(st.Workers, workerStats(i, &w))
 			}
 		}
 	}
 	if agg := a.sn.Aggregator(); agg != nil {
+		tot := agg.Total()
+		dir := func(d aggregate.Dir) api.DirRates {
+			return api.DirRates{PPS: tot.Rates[d][aggregate.PPS], BPS: tot.Rates[d][aggregate.BPS], Flows: tot.Rates[d][aggregate.FlowsPS]}
+		}
+		st.Rates = api.Rates{In: dir(aggregate.In), Out: dir(aggregate.Out)}
 		s := agg.Stats()
 		st.Aggregator = api.AggregatorStats{Hosts: s.Hosts, TicksClosed: s.TicksClosed, TicksLate: s.TicksLate,
-			HostsExpired: s.HostsExpired, HostsDropped: s.HostsDropped}
+			HostsExpired: s.HostsExpired, HostsDropped: s.HostsDropped, TickDuration: tickHistogram(&s.TickDuration)}
 	}
 	if det := a.sn.Detector(); det != nil {
 		d := det.Stats()
@@ -79,7 +101,39 @@ func (a *apiSensor) Status() api.Status {
 		}
 		st.Flows = append(st.Flows, fs)
 	}
+	if a.rl != nil {
+		r := a.rl.Stats()
+		st.Reloads = &r
+	}
+	if l := a.sn.Learner(); l != nil {
+		ls := l.Stats()
+		st.Learning = &api.LearningStats{Hosts: ls.Hosts, Published: ls.Published, Samples: ls.Samples,
+			SkippedWatched: ls.SkippedWatch, OverflowHosts: ls.OverflowHosts, LastRecomputeSeconds: ls.LastRecompute.Seconds()}
+	}
+	if a.snapW != nil && a.snapCol != nil {
+		c, w := a.snapCol.Stats(), a.snapW.Stats()
+		st.Snapshots = &api.SnapshotStats{Taken: c.Snapshots, Dropped: c.Dropped, Written: w.Written, Failed: w.Failed,
+			Bytes: w.Bytes, Removed: w.Removed, Rows: c.Rows, LastWriteSeconds: w.LastWrite.Seconds(), LastCopySeconds: c.LastCopy.Seconds()}
+	}
 	return st
+}
+
+func workerStats(i int, w *ring.Stats) api.WorkerStats {
+	ws := api.WorkerStats{Worker: i, Packets: w.Packets, Bytes: w.Bytes, OtherPackets: w.OtherPackets,
+		DecodeErrors: w.DecodeErrors, HostsDropped: w.HostsDropped, FlushesSkipped: w.FlushesSkipped,
+		BusySeconds: float64(w.BusyNs) / 1e9, DecodeErrorsByKind: map[string]uint64{}}
+	for k, n := range w.DecodeErrorKinds {
+		ws.DecodeErrorsByKind[packet.ErrKind(k).String()] = n
+	}
+	return ws
+}
+
+func tickHistogram(h *aggregate.TickHistogram) *api.Histogram {
+	out := &api.Histogram{Counts: h.Counts[:], SumSeconds: h.Sum.Seconds(), MaxSeconds: h.Max.Seconds()}
+	for _, b := range aggregate.TickBuckets {
+		out.Bounds = append(out.Bounds, b.Seconds())
+	}
+	return out
 }
 
 // groupNames are the hostgroup names by index in the hostgroup partition.
@@ -132,7 +186,24 @@ func (a *apiSensor) Host(ip netip.Addr) (api.Host, bool) {
 		h = api.Host{IP: ip.String(), Hostgroup: groupName(names, v.Group(sensor.PartitionHostgroup)),
 			LastSeen: time.Unix(0, st.LastSeen).UTC(), In: hostDir(&st, aggregate.In), Out: hostDir(&st, aggregate.Out)}
 	})
+	if det := a.sn.Detector(); ok && det != nil {
+		group, lim := det.HostLimits(a.key(ip))
+		h.Hostgroup = group // the one in force now, after any reload
+		h.In.Thresholds, h.Out.Thresholds = thresholds(&lim[aggregate.In]), thresholds(&lim[aggregate.Out])
+	}
 	return h, ok
+}
+
+// thresholds are the limits in force by series name; a series without one
+// is left out.
+func thresholds(l *detect.Limits) map[string]float64 {
+	m := map[string]float64{}
+	for s := range aggregate.NumSeries {
+		if l[s] != detect.Off {
+			m[s.String()] = float64(l[s])
+		}
+	}
+	return m
 }
 
 func hostDir(st *aggregate.HostStats, d aggregate.Dir) api.HostDir {

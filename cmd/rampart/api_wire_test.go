@@ -22,7 +22,7 @@ func TestAPIDepsBeforeStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps := newAPIDeps(sn, nil, 128)
+	deps := newAPIDeps(sn, nil, nil, 128)
 	st := deps.Status.Status()
 	if st.Version != version || st.BGP != nil || st.StartedAt.IsZero() {
 		t.Errorf("status %+v", st)

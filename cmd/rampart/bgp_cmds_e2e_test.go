@@ -32,7 +32,7 @@ func TestBGPCommandsThroughSpeaker(t *testing.T) {
 	t.Cleanup(func() { sp.Stop() })
 	acfg := api.DefaultConfig()
 	acfg.Token = "t0ken-0123456789"
-	srv, err := api.New(zerolog.Nop(), acfg, newAPIDeps(nil, sp, 128))
+	srv, err := api.New(zerolog.Nop(), acfg, newAPIDeps(nil, sp, nil, 128))
 	if err != nil {
 		t.Fatal(err)
 	}

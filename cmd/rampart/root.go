@@ -36,7 +36,8 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "trace, debug, info, warn or error")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", logging.FormatAuto, "auto (console on a TTY), json or console")
 	root.AddCommand(newVersionCmd(), newConfigCmd(g), newSensorCmd(g), newReplayCmd(g), newSnapshotsCmd(g),
-		newStatusCmd(g), newTopCmd(g), newAttacksCmd(g), newBanCmd(g), newUnbanCmd(g), newBGPCmd(g))
+		newStatusCmd(g), newTopCmd(g), newAttacksCmd(g), newBanCmd(g), newUnbanCmd(g), newReloadCmd(g), newBGPCmd(g),
+		newBaselineCmd())
 	return root
 }
 

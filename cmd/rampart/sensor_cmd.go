@@ -29,7 +29,7 @@ func newSensorCmd(g *globals) *cobra.Command {
 	var path string
 	cmd := &cobra.Command{
 		Use:   "sensor --config FILE",
-		Short: "Run the sensor until SIGINT or SIGTERM",
+		Short: "Run the sensor until SIGINT or SIGTERM (SIGHUP reloads the configuration)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := config.Load(path)
@@ -38,7 +38,7 @@ func newSensorCmd(g *globals) *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			comps, failed, err := buildSensor(ctx, g.log, cfg)
+			comps, failed, err := buildSensor(ctx, g.log, cfg, path)
 			if err != nil {
 				return err
 			}
@@ -62,7 +62,7 @@ func newSensorCmd(g *globals) *cobra.Command {
 // buildSensor creates the components in start order — the BGP speaker
 // before the sensor whose detector calls it, so it stops after — and the
 // channel on which a component reports that the sensor must stop.
-func buildSensor(_ context.Context, log zerolog.Logger, cfg *config.Config) ([]lifecycle.Named, <-chan error, error) {
+func buildSensor(_ context.Context, log zerolog.Logger, cfg *config.Config, path string) ([]lifecycle.Named, <-chan error, error) {
 	var comps []lifecycle.Named
 	var mit detect.Mitigator
 	var sp *bgp.Speaker
@@ -77,6 +77,8 @@ func buildSensor(_ context.Context, log zerolog.Logger, cfg *config.Config) ([]l
 	}
 	opts := sensor.Options{Log: log, SummaryEvery: 5 * time.Second, Mitigator: mit}
 	var sn *sensor.Sensor
+	var snapCol *snapshot.Collector
+	var snapW *analytics.Writer
 	if cfg.Snapshots.Enabled {
 		// The collector copies the interval's rows on the aggregator goroutine
 		// and hands them over without blocking; the writer, started before
@@ -90,6 +92,7 @@ func buildSensor(_ context.Context, log zerolog.Logger, cfg *config.Config) ([]l
 			return nil, nil, err
 		}
 		comps = append(comps, lifecycle.Named{Name: "snapshots", Component: w})
+		snapCol, snapW = col, w
 		opts.OnTick = func(t aggregate.Tick, _ *sample.Store) { col.OnTick(t, sn.Aggregator()) }
 	}
 	sn, err := sensor.New(cfg.Sensor(), opts)
@@ -105,9 +108,13 @@ func buildSensor(_ context.Context, log zerolog.Logger, cfg *config.Config) ([]l
 		failed <- err
 	}()
 	comps = append(comps, lifecycle.Named{Name: "sensor", Component: sn})
+	// After the sensor: its detector exists once it started.
+	rl := newReloader(log.With().Str("component", "reload").Logger(), path, cfg, sn, sp)
+	comps = append(comps, lifecycle.Named{Name: "reload", Component: rl})
 	if cfg.API.Enabled {
-		// After the sensor: its aggregator and detector exist once it started.
-		srv, err := api.New(log.With().Str("component", "api").Logger(), cfg.API, newAPIDeps(sn, sp, cfg.Counters.IPv6PrefixLen))
+		as := newAPISensor(sn, sp, rl, cfg.Counters.IPv6PrefixLen)
+		as.snapCol, as.snapW = snapCol, snapW
+		srv, err := api.New(log.With().Str("component", "api").Logger(), cfg.API, as.deps())
 		if err != nil {
 			return nil, nil, err
 		}

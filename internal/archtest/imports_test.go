@@ -56,6 +56,8 @@ var rules = []struct {
 		"the hot path stays free of BGP, Arrow and the tools around it"},
 	{"./baseline/...", regexp.MustCompile(`osrg/gobgp|apache/arrow|^` + mod + `/(bgp|analytics|sensor|cmd)(/|$)`),
 		"baseline is pure math: no I/O, no sensor"},
+	{"./analytics/baselinerun/...", regexp.MustCompile(`osrg/gobgp|google.golang.org/grpc|^` + mod + `/(bgp|api|cmd|internal/config|sensor/detect|sensor/capture|dpdk)(/|$)`),
+		"offline fitting reads snapshots and configuration values it is given: no sensor, BGP or config loading"},
 	{"./dpdk/...", regexp.MustCompile(`^` + mod + `/`),
 		"dpdk/ is a binding: C and the standard library only"},
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rampartnet/rampart/analytics"
 	"github.com/rampartnet/rampart/api"
+	"github.com/rampartnet/rampart/baseline"
 	"github.com/rampartnet/rampart/bgp"
 	"github.com/rampartnet/rampart/internal/validate"
 	"github.com/rampartnet/rampart/sensor"
@@ -16,6 +17,7 @@ import (
 	"github.com/rampartnet/rampart/sensor/flow"
 	"github.com/rampartnet/rampart/sensor/hostgroup"
 	"github.com/rampartnet/rampart/sensor/hosts"
+	"github.com/rampartnet/rampart/sensor/online"
 )
 
 // Config is the whole file.
@@ -32,6 +34,7 @@ type Config struct {
 	BGP        bgp.Config           `yaml:"bgp"`
 	API        api.Config           `yaml:"api"`
 	Snapshots  analytics.Config     `yaml:"snapshots"`
+	Baseline   baseline.Config      `yaml:"baseline"`
 }
 
 // Default is every default; an operator's file overrides what it names.
@@ -47,6 +50,7 @@ func Default() Config {
 		BGP:        bgp.DefaultConfig(),
 		API:        api.DefaultConfig(),
 		Snapshots:  analytics.DefaultConfig(),
+		Baseline:   baseline.DefaultConfig(),
 	}
 }
 
@@ -109,6 +113,12 @@ func (c *Config) Validate(p validate.Path) {
 	c.BGP.Validate(p.At("bgp"))
 	c.API.Validate(p.At("api"))
 	c.Snapshots.Validate(p.At("snapshots"))
+	c.Baseline.Validate(p.At("baseline"))
+	names := make([]string, len(c.Hostgroups))
+	for i, g := range c.Hostgroups {
+		names[i] = g.Name
+	}
+	c.Baseline.GroupNames(p.At("baseline"), names)
 }
 
 // monitored reports whether pfx lies inside one of the monitored networks.
@@ -132,5 +142,6 @@ func (c *Config) Sensor() sensor.Config {
 		Flow:       c.Flow,
 		Whitelist:  c.Whitelist,
 		Detection:  c.Detection,
+		Online:     online.Config{Params: c.Baseline.Params, OnlineConfig: c.Baseline.Online},
 	}
 }

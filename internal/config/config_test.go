@@ -84,7 +84,7 @@ func TestParseErrors(t *testing.T) {
 		want []string // each error, in order
 	}{
 		{"empty file has no networks", "", []string{"networks: must list at least one monitored prefix, got none"}},
-		{"unknown top-level key", minimal + "sensorid: x\n", []string{"sensorid: unknown key (line 2); known keys: aggregate, api, bgp, capture, counters, detection, flow, hostgroups, networks, sensor_id, snapshots, whitelist"}},
+		{"unknown top-level key", minimal + "sensorid: x\n", []string{"sensorid: unknown key (line 2); known keys: aggregate, api, baseline, bgp, capture, counters, detection, flow, hostgroups, networks, sensor_id, snapshots, whitelist"}},
 		{"negative threshold", minimal + "hostgroups: [{name: a, prefixes: [198.51.100.0/26]}, {name: b, prefixes: [198.51.100.64/26]}, {name: c, prefixes: [198.51.100.128/26], thresholds: {in: {pps: -5}}}]\n",
 			[]string{"hostgroups[2].thresholds.in.pps: must be > 0, got -5"}},
 		{"wrong type names path and value", minimal + "bgp:\n  listen_port: high\n", []string{"bgp.listen_port: cannot unmarshal !!str `high` into int (line 3)"}},
@@ -99,6 +99,10 @@ func TestParseErrors(t *testing.T) {
 		{"bgp enabled needs peers and ids", minimal + "bgp: {enabled: true}\n", []string{"bgp.router_id: must be an IPv4 address", "bgp.local_as: must be > 0", "bgp.peers: must list at least one peer"}},
 		{"bad family", minimal + "bgp: {enabled: true, router_id: 127.0.77.1, local_as: 1, peers: [{address: 127.0.77.2, as: 2, families: [ipv4-mpls]}]}\n",
 			[]string{`bgp.peers[0].families[0]: must be one of ipv4-unicast, ipv6-unicast, ipv4-flowspec, ipv6-flowspec, got "ipv4-mpls"`}},
+		{"baseline metric and group", minimal + "baseline: {k: 0, metrics: {mpps: {k: 2}}, hostgroups: {web: {metrics: {pps: {quantile: 2}}}}}\n", []string{
+			"baseline.k: must be > 0, got 0", "baseline.metrics.mpps: unknown metric",
+			"baseline.hostgroups.web.metrics.pps.quantile: must be in (0, 1], got 2", "baseline.hostgroups.web: no hostgroup of this name"}},
+		{"baseline wrong type", minimal + "baseline: {hour_of_day: sometimes}\n", []string{"baseline.hour_of_day: cannot unmarshal !!str `sometimes` into bool (line 2)"}},
 		{"sequence where mapping expected", minimal + "bgp: [1, 2]\n", []string{"bgp: cannot unmarshal !!seq into bgp.Config (line 2)"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

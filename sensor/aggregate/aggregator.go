@@ -19,6 +19,7 @@ package aggregate
 import (
 	"math"
 	"sync"
+	"time"
 
 	"github.com/rampartnet/rampart/internal/validate"
 	"github.com/rampartnet/rampart/sensor/clock"
@@ -54,6 +55,7 @@ type Stats struct {
 	BatchesLate  uint64 // batches for a closed tick, counted in the open one
 	HostsExpired uint64 // hosts removed after idle_expiry
 	HostsDropped uint64 // deltas of new hosts not tracked: max_hosts reached
+	TickDuration TickHistogram
 	Workers      ring.Stats
 }
 
@@ -207,6 +209,7 @@ func (a *Aggregator) CloseTick(end int64) {
 // advance closes ticks up to and including target.
 func (a *Aggregator) advance(target int64) {
 	for a.open <= target {
+		start := time.Now() // compute time, not the (maybe simulated) clock
 		a.mu.Lock()
 		if a.open < target && a.quiet() {
 			a.skip(target)
@@ -218,6 +221,10 @@ func (a *Aggregator) advance(target int64) {
 		if a.onTick != nil {
 			a.onTick(Tick{End: t * a.tickNs, a: a})
 		}
+		d := time.Since(start)
+		a.mu.Lock()
+		a.stats.TickDuration.observe(d)
+		a.mu.Unlock()
 	}
 }
 

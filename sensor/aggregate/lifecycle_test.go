@@ -183,6 +183,10 @@ func TestDeterministic(t *testing.T) {
 	}
 	h1, t1, s1 := run()
 	h2, t2, s2 := run()
+	if s1.TickDuration.Count() != s2.TickDuration.Count() || s1.TickDuration.Count() == 0 {
+		t.Errorf("ticks timed: %d and %d", s1.TickDuration.Count(), s2.TickDuration.Count())
+	}
+	s1.TickDuration, s2.TickDuration = TickHistogram{}, TickHistogram{} // wall time, not a result
 	if len(h1) == 0 || s1.HostsExpired == 0 || s1.HostsDropped == 0 {
 		t.Fatalf("test traffic too tame: %d hosts, stats %+v", len(h1), s1)
 	}
@@ -293,5 +297,16 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if _, err := New(ok, Options{Partitions: []Partition{{Name: "x"}}}); err == nil || fmt.Sprint(err) != `aggregate: partition 0 ("x") has no classifier` {
 		t.Fatalf("New with a nil classifier: %v", err)
+	}
+}
+
+func TestTickHistogram(t *testing.T) {
+	var h TickHistogram
+	for _, d := range []time.Duration{0, time.Millisecond, time.Millisecond + 1, 70 * time.Millisecond, 3 * time.Second} {
+		h.observe(d)
+	}
+	want := [len(TickBuckets) + 1]uint64{0: 2, 1: 1, 6: 1, len(TickBuckets): 1}
+	if h.Counts != want || h.Count() != 5 || h.Max != 3*time.Second {
+		t.Errorf("histogram %+v, want counts %v", h, want)
 	}
 }

@@ -48,6 +48,9 @@ type Config struct {
 	AttackLogStart bool   `yaml:"attack_log_start"`
 	// PcapDir receives <attack id>.pcap with the fingerprint's samples ("" is off).
 	PcapDir string `yaml:"pcap_dir"`
+	// ThresholdsFile holds learned thresholds (`rampart baseline tune`)
+	// over the hostgroups' ("" is off); reloaded on SIGHUP and on change.
+	ThresholdsFile string `yaml:"thresholds_file"`
 
 	Webhook WebhookConfig `yaml:"webhook"`
 	Exec    ExecConfig    `yaml:"exec"`
@@ -113,6 +116,9 @@ func (c *Config) Validate(p validate.Path) {
 	}
 	if c.PcapDir != "" && !filepath.IsAbs(c.PcapDir) {
 		p.Fieldf("pcap_dir", "must be an absolute path or empty, got %q", c.PcapDir)
+	}
+	if c.ThresholdsFile != "" && !filepath.IsAbs(c.ThresholdsFile) {
+		p.Fieldf("thresholds_file", "must be an absolute path or empty, got %q", c.ThresholdsFile)
 	}
 	c.Webhook.validate(p.At("webhook"))
 	c.Exec.validate(p.At("exec"))

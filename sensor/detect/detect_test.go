@@ -279,7 +279,7 @@ type fixedLearned struct {
 	calls int
 }
 
-func (f *fixedLearned) Override(key hosts.Key, d aggregate.Dir, l *Limits) {
+func (f *fixedLearned) Override(key hosts.Key, _ int, d aggregate.Dir, l *Limits) {
 	f.calls++
 	if key == f.key && d == aggregate.In {
 		for s := range l {

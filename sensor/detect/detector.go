@@ -85,7 +85,7 @@ type Detector struct {
 	log        zerolog.Logger
 	th         *Thresholds
 	part       int // aggregator partition of the hostgroups, -1 for none
-	white      bart.Lite
+	white      *bart.Lite
 	tickNs     int64
 	prefixLen6 int
 	sampleRate uint32
@@ -106,8 +106,9 @@ type Detector struct {
 	visitFn   func(aggregate.HostView) bool
 	collectFn func(*sample.Record)
 
-	cmdMu sync.Mutex
-	cmds  []command
+	cmdMu   sync.Mutex
+	cmds    []command
+	pending *reconfig
 
 	mu        sync.Mutex // tracks, attacks, history, stats
 	tracks    map[trackKey]*track
@@ -194,6 +195,7 @@ func New(cfg Config, deps Deps) (*Detector, error) {
 		sampleRate: deps.SampleRate,
 		samples:    deps.Samples,
 		mit:        deps.Mitigator,
+		white:      new(bart.Lite),
 		tracks:     map[trackKey]*track{},
 		wantIdx:    map[trackKey]int{},
 		history:    make([]Attack, 0, cfg.History),
@@ -225,6 +227,7 @@ func New(cfg Config, deps Deps) (*Detector, error) {
 // OnTick looks at the tick that just closed; call it from the aggregator's
 // OnTick.
 func (d *Detector) OnTick(t aggregate.Tick) {
+	d.applyReconfig()
 	d.hits = d.hits[:0]
 	t.Changed(d.visitFn)
 	d.mu.Lock()
@@ -265,7 +268,7 @@ func (d *Detector) visit(v aggregate.HostView) bool {
 		if d.th.learned != nil {
 			// A field, not a local: passed to an interface, a local would escape (alloc per host).
 			d.own = *lim
-			d.th.learned.Override(key, dir, &d.own)
+			d.th.learned.Override(key, g, dir, &d.own)
 			lim, fl = &d.own, floor(&d.own)
 		}
 		if fl == Off || v.TickRate(dir, aggregate.PPS) <= fl {

@@ -19,27 +19,30 @@ const Off = math.MaxUint64
 type Limits [aggregate.NumSeries]uint64
 
 // Learned supplies per-host thresholds (from the baseline) that replace the
-// hostgroup's. Override sets the entries of l it has learned for key in
-// direction d and leaves the others. It runs on the detector goroutine for
-// every host with traffic in a tick, so it must be cheap and must not block.
+// hostgroup's. Override sets the entries of l it has learned for key (of
+// hostgroup g) in direction d and leaves the others. It runs on the detector
+// goroutine for every host with traffic in a tick, so it must be cheap and
+// must not block; the API calls it too, from other goroutines.
 type Learned interface {
-	Override(key hosts.Key, d aggregate.Dir, l *Limits)
+	Override(key hosts.Key, g int, d aggregate.Dir, l *Limits)
 }
 
 type group struct {
-	name   string
-	action string
-	lim    [aggregate.NumDirs]Limits
-	floor  [aggregate.NumDirs]uint64 // a host at or below this pps is over no limit
+	name    string
+	action  string
+	learned bool // thresholds_mode learned
+	lim     [aggregate.NumDirs]Limits
+	floor   [aggregate.NumDirs]uint64 // a host at or below this pps is over no limit
 }
 
 // Thresholds resolves a host to its hostgroup by longest prefix match and
 // to its effective limits.
 type Thresholds struct {
-	groups  []group
-	def     int
-	table   bart.Table[int]
-	learned Learned
+	groups   []group
+	def      int
+	table    bart.Table[int]
+	learned  Learned
+	prefixes [][]netip.Prefix // per group, as configured
 }
 
 // packetSeries are the packet-rate series; each is at most PPS.
@@ -53,13 +56,14 @@ func NewThresholds(groups []hostgroup.Config, learned Learned) (*Thresholds, err
 		if g.Name == hostgroup.DefaultName {
 			t.def = i
 		}
-		cg := group{name: g.Name, action: g.Action}
+		cg := group{name: g.Name, action: g.Action, learned: g.ThresholdsMode == hostgroup.ModeLearned}
 		if cg.action == "" {
 			cg.action = hostgroup.ActionFlowSpec
 		}
 		cg.lim[aggregate.In] = compile(&g.Thresholds.In)
 		cg.lim[aggregate.Out] = compile(&g.Thresholds.Out)
 		t.groups = append(t.groups, cg)
+		t.prefixes = append(t.prefixes, g.Prefixes)
 		for _, pfx := range g.Prefixes {
 			if !pfx.IsValid() {
 				return nil, fmt.Errorf("detect: hostgroup %q: invalid prefix %s", g.Name, pfx)
@@ -72,6 +76,7 @@ func NewThresholds(groups []hostgroup.Config, learned Learned) (*Thresholds, err
 		t.def = len(t.groups)
 		t.groups = append(t.groups, group{name: d.Name, action: d.Action,
 			lim: [aggregate.NumDirs]Limits{compile(&d.Thresholds.In), compile(&d.Thresholds.Out)}})
+		t.prefixes = append(t.prefixes, nil)
 	}
 	for i := range t.groups {
 		for d := range aggregate.NumDirs {
@@ -127,6 +132,16 @@ func (t *Thresholds) GroupOf(key hosts.Key) int {
 // GroupName is the name of group g.
 func (t *Thresholds) GroupName(g int) string { return t.groups[g].name }
 
+// NumGroups is how many groups there are, the built-in default included.
+func (t *Thresholds) NumGroups() int { return len(t.groups) }
+
+// LearnedMode reports that group g learns its thresholds online.
+func (t *Thresholds) LearnedMode(g int) bool { return t.groups[g].learned }
+
+// GroupLimits are group g's configured limits in direction d (a thresholds
+// file's group entries included, host entries and learning not).
+func (t *Thresholds) GroupLimits(g int, d aggregate.Dir) Limits { return t.groups[g].lim[d] }
+
 // Action is the mitigation action of group g (hostgroup.Action*).
 func (t *Thresholds) Action(g int) string { return t.groups[g].action }
 
@@ -135,7 +150,7 @@ func (t *Thresholds) Action(g int) string { return t.groups[g].action }
 func (t *Thresholds) Limits(key hosts.Key, g int, d aggregate.Dir) Limits {
 	l := t.groups[g].lim[d]
 	if t.learned != nil {
-		t.learned.Override(key, d, &l)
+		t.learned.Override(key, g, d, &l)
 	}
 	return l
 }

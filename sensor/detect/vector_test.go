@@ -169,7 +169,7 @@ func TestOneVectorOneRule(t *testing.T) {
 // udpLearned sets the inbound udp_pps limit of every host.
 type udpLearned uint64
 
-func (l udpLearned) Override(_ hosts.Key, d aggregate.Dir, lim *Limits) {
+func (l udpLearned) Override(_ hosts.Key, _ int, d aggregate.Dir, lim *Limits) {
 	if d == aggregate.In {
 		lim[aggregate.UDPPPS] = uint64(l)
 	}

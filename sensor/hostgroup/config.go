@@ -17,6 +17,12 @@ const (
 	ActionScrub     = "scrub"     // divert to the scrubbing centre
 )
 
+// Threshold modes of a hostgroup.
+const (
+	ModeStatic  = "static"  // the configured thresholds (and a thresholds file)
+	ModeLearned = "learned" // learned online per host once warm; configured ones until then
+)
+
 // DefaultName is the group that holds every host no other group claims.
 const DefaultName = "default"
 
@@ -26,6 +32,9 @@ type Config struct {
 	Prefixes   []netip.Prefix `yaml:"prefixes"`
 	Action     string         `yaml:"action"`
 	Thresholds Thresholds     `yaml:"thresholds"`
+	// ThresholdsMode: static (default) or learned. A learned group learns
+	// the metrics it has thresholds for; those stay the fallback.
+	ThresholdsMode string `yaml:"thresholds_mode"`
 }
 
 // Thresholds per traffic direction, as seen from the protected host.
@@ -74,14 +83,18 @@ func (c *Config) Validate(p validate.Path) {
 		p.Fieldf("name", "must not be empty")
 	}
 	validate.OneOf(p, "action", c.Action, ActionNone, ActionFlowSpec, ActionBlackhole, ActionScrub)
+	if c.ThresholdsMode != "" {
+		validate.OneOf(p, "thresholds_mode", c.ThresholdsMode, ModeStatic, ModeLearned)
+	}
 	for i, pfx := range c.Prefixes {
 		ValidPrefix(p.At("prefixes").Index(i), pfx)
 	}
-	c.Thresholds.In.validate(p.At("thresholds").At("in"))
-	c.Thresholds.Out.validate(p.At("thresholds").At("out"))
+	c.Thresholds.In.Validate(p.At("thresholds").At("in"))
+	c.Thresholds.Out.Validate(p.At("thresholds").At("out"))
 }
 
-func (l *Limits) validate(p validate.Path) {
+// Validate reports a limit that is not a positive number.
+func (l *Limits) Validate(p validate.Path) {
 	for _, f := range []struct {
 		key string
 		v   *float64

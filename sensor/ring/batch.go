@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/rampartnet/rampart/sensor/hosts"
+	"github.com/rampartnet/rampart/sensor/packet"
 	"github.com/rampartnet/rampart/sensor/sample"
 )
 
@@ -18,6 +19,11 @@ type Stats struct {
 	DecodeErrors   uint64 // frames skipped by the decoder, every kind
 	HostsDropped   uint64 // packets a full host table could not count per host
 	FlushesSkipped uint64 // tick ends with no free batch: counts carried to a later tick
+	// DecodeErrorKinds split DecodeErrors by reason.
+	DecodeErrorKinds [packet.NumErrKinds]uint64
+	// BusyNs is the time spent in polls that received frames: its rate is
+	// the worker's busy share (a poll-mode worker is never idle otherwise).
+	BusyNs uint64
 }
 
 // Add adds o to s.
@@ -29,6 +35,10 @@ func (s *Stats) Add(o *Stats) {
 	s.DecodeErrors += o.DecodeErrors
 	s.HostsDropped += o.HostsDropped
 	s.FlushesSkipped += o.FlushesSkipped
+	for k := range s.DecodeErrorKinds {
+		s.DecodeErrorKinds[k] += o.DecodeErrorKinds[k]
+	}
+	s.BusyNs += o.BusyNs
 }
 
 // Batch carries some or all of one worker's deltas for one tick. A tick with
