@@ -11,7 +11,7 @@ DEMO_CONFIG ?= examples/demo.yaml
 FUZZTIME    ?= 5s
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all deps deps-build build run test vet lint nodpdk unit fuzz-smoke bench bench-capture bench-pipeline bench-baseline clean
+.PHONY: all deps deps-build build run test vet lint nodpdk unit fuzz-smoke bench bench-capture bench-pipeline bench-baseline image image-test clean
 
 all: build
 
@@ -75,6 +75,17 @@ bench-pipeline: deps-build
 # DuckDB computing the same quantiles over the same rows as Parquet.
 bench-baseline: deps-build
 	bench/baseline/run.sh
+
+# The bootable appliance disk image (bin/appliance/rampart.raw and .qcow2),
+# and its boot test in qemu: see images/ and README.md, "Appliance".
+image:
+	scripts/install-deps.sh image
+	$(GO) mod download
+	images/build.sh
+
+image-test:
+	scripts/install-deps.sh image
+	images/test.sh
 
 clean:
 	rm -rf bin .tools

@@ -4,14 +4,23 @@
 #   test:  the real peers the tests start: BGP daemons, flow exporters,
 #          traffic generators and independent decoders; DuckDB from npm
 #          (into .tools/duckdb) to read the Parquet snapshots
-# Usage: scripts/install-deps.sh [build|test]   (default: test, which includes build)
+#   image: build plus what `make image` / `make image-test` use: mmdebstrap,
+#          ext4 and vfat tools without mounting, extlinux, systemd-boot, qemu, OVMF
+# Usage: scripts/install-deps.sh [build|test|image]   (default: test, which includes build)
 set -euo pipefail
 
 build_pkgs=(dpdk dpdk-dev libdpdk-dev pkg-config libpcap-dev gcc make)
 test_pkgs=(tshark bird2 frr gobgpd softflowd fprobe pmacct hping3 tcpreplay netsniff-ng nfdump iproute2)
+image_pkgs=(mmdebstrap debian-archive-keyring e2fsprogs fdisk mount extlinux syslinux-common
+  dosfstools mtools systemd-boot-efi qemu-system-x86 qemu-utils ovmf zstd)
 
 want=("${build_pkgs[@]}")
-[ "${1:-test}" = test ] && want+=("${test_pkgs[@]}")
+case "${1:-test}" in
+  build) ;;
+  test) want+=("${test_pkgs[@]}") ;;
+  image) want+=("${image_pkgs[@]}") ;;
+  *) echo "install-deps: unknown mode ${1} (build, test or image)" >&2; exit 2 ;;
+esac
 # Node from Debian unless a node with npm is there already (NodeSource's
 # nodejs ships npm and conflicts with Debian's npm package).
 [ "${1:-test}" = test ] && ! { command -v node && command -v npm; } >/dev/null && want+=(nodejs npm)
