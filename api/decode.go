@@ -128,10 +128,18 @@ func decodeStrict(r io.Reader, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
 	}
-	if dec.More() {
-		return &FieldError{"", "body must be one JSON object, got more after it"}
+	// More() misses a stray '}' or ']' after the object: look at the bytes.
+	if rest := bytes.TrimSpace(b[dec.InputOffset():]); len(rest) > 0 {
+		return &FieldError{"", fmt.Sprintf("body must be one JSON object, got %q after it", truncate(rest, 20))}
 	}
 	return nil
+}
+
+func truncate(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[:n]
+	}
+	return b
 }
 
 func jsonError(err error) error {

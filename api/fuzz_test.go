@@ -20,6 +20,7 @@ func FuzzBanRequest(f *testing.F) {
 		`{"ip":"2001:db8::1","direction":"out","reason":"r","duration":"10m"}`,
 		`{"ip":"192.0.2.1","duration":"ten"}`,
 		`{"ip":"192.0.2.1","x":1}`,
+		`{"ip":"192.0.2.1"}}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -169,6 +169,8 @@ func TestBadBodies(t *testing.T) {
 		{"truncated", "/api/v1/mitigations/ban", `{"ip":"192.0.2.1"`, `malformed JSON: unexpected end of body`},
 		{"empty", "/api/v1/mitigations/ban", ``, `body must be a JSON object, got nothing`},
 		{"two objects", "/api/v1/mitigations/ban", `{"ip":"192.0.2.1"}{"ip":"192.0.2.2"}`, `body must be one JSON object`},
+		{"stray brace", "/api/v1/mitigations/ban", `{"ip":"192.0.2.1"}}`, `body must be one JSON object, got \"}\" after it`},
+		{"stray brace reload", "/api/v1/config/reload", `{}}`, `body must be one JSON object`},
 		{"too big", "/api/v1/mitigations/ban", `{"ip":"192.0.2.1","reason":"` + strings.Repeat("x", maxBody) + `"}`, `body must be at most 4096 bytes`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
