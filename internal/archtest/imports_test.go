@@ -58,6 +58,8 @@ var rules = []struct {
 		"baseline is pure math: no I/O, no sensor"},
 	{"./dpdk/...", regexp.MustCompile(`^` + mod + `/`),
 		"dpdk/ is a binding: C and the standard library only"},
+	{"./bench/harness/...", regexp.MustCompile(`^` + mod + `/`),
+		"the benchmark results' schema and report know nothing of what they measure"},
 }
 
 func TestImportDirection(t *testing.T) {
