@@ -29,9 +29,9 @@ var (
 
 const (
 	charW   = 7 // basicfont.Face7x13 advance
-	marginL      = 70
-	marginT      = 40
-	marginB      = 60
+	marginL = 70
+	marginT = 40
+	marginB = 60
 )
 
 // DrawCharts writes every chart r asks for into dir.
@@ -122,7 +122,7 @@ func cdfChart(r Result, c Chart) []byte {
 		for i, x := range s {
 			nx := marginL + int(float64(plotW)*x/xMax)
 			ny := h - marginB - plotH*(i+1)/len(s)
-			rect(img, px, py-1, nx+1, py+1, col)                     // along x at the old height
+			rect(img, px, py-1, nx+1, py+1, col)                   // along x at the old height
 			rect(img, nx-1, min(py, ny), nx+1, max(py, ny)+1, col) // up at x
 			px, py = nx, ny
 		}

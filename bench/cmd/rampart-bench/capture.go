@@ -71,6 +71,7 @@ func (e *env) pairs(r *harness.Result, groups []group, pairs int, ref, cand stri
 			for _, v := range order {
 				tag := fmt.Sprintf("%s-%s-%s-%d", strings.NewReplacer("/", "", "-", "").Replace(g.String()), v, r.Scenario[:1], i)
 				m, err := measure(g, v, tag)
+				e.sawLoad()
 				if err != nil {
 					e.logf("%s %s pair %d: %v", g, v, i, err)
 					r.Notes = append(r.Notes, fmt.Sprintf("%s, %s, pair %d failed: %v", g, v, i, err))
@@ -133,7 +134,7 @@ func scenarioPipeline(e *env) (*harness.Result, error) {
 	}
 	r.Settings["seconds_per_run"] = fmt.Sprint(secs)
 	r.Settings["pairs"] = fmt.Sprint(pairs)
-	r.Settings["sensor"] = "default configuration, one DPDK queue, worker on core 1, main core 0; rate = workers' packets per second from /api/v1/status"
+	r.Settings["sensor"] = "default configuration, one DPDK queue, worker on core 1, main core 0 (with the aggregator); rate = the port's received packets over the measured seconds, from /api/v1/status"
 	e.pairs(r, groups, pairs, "testpmd", "rampart", func(g group, v, tag string) (map[string]float64, error) {
 		var missed float64
 		mpps, err := e.withSource(g, tag, 65536, func(vdev string) (float64, error) {

@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -20,6 +22,7 @@ var rxMissed = regexp.MustCompile(`RX-packets:\s+(\d+)\s+RX-missed:\s+(\d+)`)
 func (e *env) offered(v veth, variant, tag, pcap string, pps, loops int, sensorExtra string) (map[string]float64, error) {
 	limit := time.Duration(loops*16384/pps+30) * time.Second
 	var sent, received, missed float64
+	backlog0 := backlogDrops()
 	if variant == "testpmd" {
 		p, err := start(filepath.Join(e.work, "testpmd-"+tag+".log"), nil, "dpdk-testpmd",
 			append(append([]string{fmt.Sprintf("--lcores=0@%d,1@%d", mainCore, workerCore)}, e.memArgs(512)...),
@@ -66,7 +69,26 @@ func (e *env) offered(v veth, variant, tag, pcap string, pps, loops int, sensorE
 	if sent > 0 {
 		lost = max(0, sent-received) / sent * 100
 	}
-	return map[string]float64{"sent": sent, "received": received, "imissed": missed, "lost_pct": lost}, nil
+	return map[string]float64{"sent": sent, "received": received, "imissed": missed, "lost_pct": lost,
+		"kernel_backlog_drops": float64(backlogDrops() - backlog0)}, nil
+}
+
+// backlogDrops is the kernel's count of frames dropped because a CPU's
+// input backlog was full (/proc/net/softnet_stat, second column, all
+// CPUs): where a veth's frames are lost when softirqs are starved.
+func backlogDrops() uint64 {
+	b, err := os.ReadFile("/proc/net/softnet_stat")
+	if err != nil {
+		return 0
+	}
+	var n uint64
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) > 1 {
+			x, _ := strconv.ParseUint(f[1], 16, 64)
+			n += x
+		}
+	}
+	return n
 }
 
 // fixedRateDrops adds scenario 2's drop measurement at a fixed offered

@@ -176,6 +176,7 @@ func plainReceiver(dgs [][]byte, rate int, d time.Duration) (sent, got int, err 
 	if err != nil {
 		return 0, 0, err
 	}
+	c.SetReadBuffer(4 << 20) // as large as rmem_max allows, like the sensor's listener
 	var n atomic.Int64
 	done := make(chan struct{})
 	go func() {
@@ -227,16 +228,17 @@ func scenarioFlow(e *env) (*harness.Result, error) {
 				return r, err
 			}
 			perDg = pd
+			e.sawLoad()
 			r.Runs = append(r.Runs, harness.Run{Group: f + " in-process", Variant: "rampart", Pair: i, Metrics: map[string]float64{"records_per_s": rps}})
 			e.logf("%s in-process: %.0f records/s (%.1f per datagram)", f, rps, pd)
 		}
 		r.Settings["records_per_datagram_"+f] = fmt.Sprintf("%.1f (%d datagrams)", perDg, len(dgs))
 		// The pace loopback delivers: the highest of these the plain socket
-		// receives 99 % of.
-		rate := 5000
-		for _, try := range []int{10000, 20000, 40000, 80000, 160000} {
+		// receives 95 % of (on this busy machine it loses ~1 % at any pace).
+		rate := 2500
+		for _, try := range []int{5000, 10000, 20000, 40000, 80000, 160000} {
 			sent, got, err := plainReceiver(dgs, try, time.Second)
-			if err != nil || float64(got) < 0.99*float64(sent) {
+			if err != nil || float64(got) < 0.95*float64(sent) {
 				break
 			}
 			rate = try

@@ -36,8 +36,11 @@ type env struct {
 	rampart  string // built binaries
 	rxbench  string
 	versions harness.Versions
-	cmdline  string
+	loads    []float64 // 1-minute load averages seen after each measurement
 }
+
+// sawLoad records the machine's load after a measurement.
+func (e *env) sawLoad() { e.loads = append(e.loads, harness.LoadAvg()[0]) }
 
 func (e *env) mode() string {
 	if e.full {
@@ -130,6 +133,13 @@ func run(full, huge bool, only []string, out, md string) int {
 		return 1
 	}
 	defer os.RemoveAll(work)
+	defer func() {
+		if p := recover(); p != nil {
+			stopAll()
+			cleanupNetns()
+			panic(p)
+		}
+	}()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	go func() {
@@ -155,7 +165,12 @@ func run(full, huge bool, only []string, out, md string) int {
 		}
 		t0 := time.Now()
 		e.logf("scenario %s starting", s.n)
+		e.loads = nil
 		r, err := s.run(e)
+		if r != nil && len(e.loads) > 0 {
+			r.Notes = append(r.Notes, fmt.Sprintf("Noise: the 1-minute load average after each measurement ranged %.1f–%.1f (median %.1f) on %d cores; the measured processes themselves account for about 2.",
+				slices.Min(e.loads), slices.Max(e.loads), harness.Median(e.loads), r.Machine.Cores))
+		}
 		stopAll()
 		cleanupNetns()
 		if err != nil {

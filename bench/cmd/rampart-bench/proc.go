@@ -62,6 +62,9 @@ func start(logPath string, lines chan<- string, name string, args ...string) (*p
 			}
 		}
 		io.Copy(io.Discard, pr)
+		if lines != nil {
+			close(lines)
+		}
 	}()
 	go func() {
 		p.err = p.cmd.Wait()
