@@ -43,7 +43,11 @@ func Render(results []Result, chartDir string) string {
 
 func renderOne(b *strings.Builder, r Result, chartDir string) {
 	fmt.Fprintf(b, "### %s: %s\n\n", r.Scenario, r.Title)
-	fmt.Fprintf(b, "`%s`\n\n", r.Command)
+	target := "make bench"
+	if r.Mode == "full" {
+		target = "make bench-full"
+	}
+	fmt.Fprintf(b, "`%s` (part of `%s`)\n\n", r.Command, target)
 	m, v := r.Machine, r.Versions
 	huge := "no hugepages"
 	if m.Hugepages {

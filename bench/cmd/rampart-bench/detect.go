@@ -81,7 +81,7 @@ func writeTimed(path string, flows ...packettest.Flow) error {
 // and polls a real BIRD for the FlowSpec route.
 func scenarioDetection(e *env) (*harness.Result, error) {
 	r := e.result("3-detection", "Detection latency: attack start → detected → FlowSpec route in BIRD")
-	reps := pick(e, 10, 30)
+	reps := pick(e, 20, 50)
 	const benignPPS, attackPPS = 5000, 40000
 	r.Settings["repetitions"] = fmt.Sprint(reps)
 	r.Settings["traffic"] = fmt.Sprintf("tcpreplay on a veth pair (net_af_packet): benign TCP to 20 hosts at %d pps throughout, then a DNS amplification flood (UDP sport 53, 442-byte frames) to %s at %d pps", benignPPS, victim, attackPPS)

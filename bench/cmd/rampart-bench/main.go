@@ -60,13 +60,13 @@ func pick[T any](e *env, quick, full T) T {
 // result starts a scenario's result with the machine, versions and the
 // command that reproduces it.
 func (e *env) result(scenario, title string) *harness.Result {
-	cmd := "make bench"
+	cmd := "go run ./bench/cmd/rampart-bench run -scenarios " + strings.SplitN(scenario, "-", 2)[0]
 	if e.full {
-		cmd = "make bench-full"
+		cmd += " -full"
 	}
-	n := strings.SplitN(scenario, "-", 2)[0]
-	cmd += fmt.Sprintf(" (this scenario alone: `go run ./bench/cmd/rampart-bench run -scenarios %s%s%s`)", n,
-		map[bool]string{true: " -full"}[e.full], map[bool]string{true: " -hugepages"}[e.huge])
+	if e.huge {
+		cmd += " -hugepages"
+	}
 	return &harness.Result{
 		Scenario: scenario, Title: title, Mode: e.mode(), Date: time.Now().UTC().Format(time.RFC3339),
 		Machine: harness.ReadMachine(e.huge), Versions: e.versions, Command: cmd, Settings: map[string]string{},

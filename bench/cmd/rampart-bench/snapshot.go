@@ -20,7 +20,7 @@ func hostsConfig(n int) string {
 func scenarioSnapshot(e *env) (*harness.Result, error) {
 	r := e.result("4-snapshot", "Snapshots under load: 1M hosts, a snapshot every 10 s vs none")
 	const hosts = 1 << 20
-	secs, pairs := pick(e, 21, 31), pick(e, 2, 3)
+	secs, pairs := pick(e, 25, 41), pick(e, 2, 3)
 	r.Settings["hosts"] = fmt.Sprint(hosts)
 	r.Settings["seconds_per_run"] = fmt.Sprint(secs)
 	r.Settings["pairs"] = fmt.Sprint(pairs)
@@ -63,12 +63,11 @@ func scenarioSnapshot(e *env) (*harness.Result, error) {
 	r.Summary = harness.Summarize(r.Runs, "none", "mpps", "mpps_min_second")
 	r.Charts = []harness.Chart{{Kind: "bars", Metric: "mpps", Title: "1M hosts: no snapshots vs a snapshot every 10 s (median Mpps)", Unit: "Mpps", File: "4-snapshot-mpps.png"}}
 	if s, ok := r.Find("pcap-1M-hosts/64", "mpps", "snapshots"); ok && s.Ratio != nil {
-		cost := (1 - *s.Ratio) * 100
-		met := cost < 2
-		r.Headlines = append(r.Headlines, harness.Headline{Name: "throughput cost of 1M-host snapshots every 10 s",
-			Value: fmt.Sprintf("%.1f %% (ratio %.3f, %.3f–%.3f)", cost, *s.Ratio, s.RatioMin, s.RatioMax), Target: "< 2 %", Met: &met})
+		met := *s.Ratio >= 0.98
+		r.Headlines = append(r.Headlines, harness.Headline{Name: "throughput with 1M-host snapshots every 10 s / without",
+			Value: fmt.Sprintf("%.3f (pairs %.3f–%.3f)", *s.Ratio, s.RatioMin, s.RatioMax), Target: "≥ 0.98 (cost < 2 %)", Met: &met})
 	}
-	r.Notes = append(r.Notes, "net_pcap never drops on the receive side (the replay waits for the receiver), so imissed is 0 here by construction; mpps_min_second is the slowest second of each run, where a snapshot's copy would show. With 1M hosts active in every 100 ms tick the aggregator is the bottleneck (see ticks_late in the sensor log; its tick costs ~280 ms per 1M active hosts).")
+	r.Notes = append(r.Notes, "net_pcap never drops on the receive side (the replay waits for the receiver), so imissed is 0 here by construction and \"no rx drops\" is not tested by this scenario (a fixed-rate source that can drop, as scenario 2's veth group, loses packets on this busy machine with or without snapshots); mpps_min_second is the slowest second of each run, where a snapshot's copy would show. With 1M hosts active in every 100 ms tick the aggregator is the bottleneck (see ticks_late in the sensor log; its tick costs ~280 ms per 1M active hosts).")
 	return r, nil
 }
 
