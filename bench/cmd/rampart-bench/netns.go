@@ -60,7 +60,9 @@ func cleanupNetns() {
 	made = nil
 }
 
-func (v veth) vdev() string { return "net_af_packet0,iface=" + v.outside + ",qpairs=1,blocksz=4096,framesz=2048,framecnt=4096" }
+func (v veth) vdev() string {
+	return "net_af_packet0,iface=" + v.outside + ",qpairs=1,blocksz=4096,framesz=2048,framecnt=4096"
+}
 
 // tcpreplay sends pcap on the inside end at pps, loops times (bounded).
 func (e *env) tcpreplay(v veth, tag, pcap string, pps, loops int) (*proc, error) {
