@@ -7,6 +7,7 @@
 package harness
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -233,18 +234,27 @@ func Load(dir string) ([]Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		var r Result
-		dec := json.NewDecoder(strings.NewReader(string(b)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&r); err != nil {
-			return nil, fmt.Errorf("%s: %w", f, err)
-		}
-		if err := r.Validate(); err != nil {
+		r, err := Decode(b)
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f, err)
 		}
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// Decode reads one result file's bytes: strict keys, then Validate.
+func Decode(b []byte) (Result, error) {
+	var r Result
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return Result{}, err
+	}
+	if dec.More() {
+		return Result{}, fmt.Errorf("data after the result object")
+	}
+	return r, r.Validate()
 }
 
 func appendNew(s []string, v string) []string {
