@@ -256,7 +256,7 @@ func (s *runningSensor) stop() {
 	os.RemoveAll("/var/run/dpdk/rbs-" + s.tag)
 }
 
-var httpc = &http.Client{Timeout: 3 * time.Second}
+var httpc = &http.Client{Timeout: 10 * time.Second}
 
 func (s *runningSensor) status() (api.Status, error) {
 	var st api.Status
