@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -22,6 +23,29 @@ import (
 // The cores: EAL main lcores and generators on 0, the measured worker on 1
 // (a generator forwards on core 0, crosswise, so the two never share).
 const mainCore, workerCore = 0, 1
+
+// ealPrefixes are the EAL file prefixes this harness gave out: their
+// runtime directories are removed at the end, however it ends.
+var (
+	ealMu       sync.Mutex
+	ealPrefixes []string
+)
+
+func ealPrefix(p string) string {
+	ealMu.Lock()
+	defer ealMu.Unlock()
+	ealPrefixes = append(ealPrefixes, p)
+	return p
+}
+
+func removeEALDirs() {
+	ealMu.Lock()
+	defer ealMu.Unlock()
+	for _, p := range ealPrefixes {
+		os.RemoveAll("/var/run/dpdk/" + p)
+	}
+	ealPrefixes = nil
+}
 
 // mbufs: net_pcap's infinite_rx holds the whole pcap in the pool.
 const pcapMbufs = 32767
@@ -103,7 +127,7 @@ var rxPPS = regexp.MustCompile(`Rx-pps:\s+(\d+)`)
 func (e *env) testpmdRx(tag, vdev string, secs int) (float64, error) {
 	p, err := start(filepath.Join(e.work, "testpmd-"+tag+".log"), nil, "dpdk-testpmd",
 		append(append([]string{fmt.Sprintf("--lcores=0@%d,1@%d", mainCore, workerCore)}, e.memArgs(512)...),
-			"--no-pci", "--no-telemetry", "--file-prefix=rbtp-"+tag, "--vdev="+vdev, "--",
+			"--no-pci", "--no-telemetry", "--file-prefix="+ealPrefix("rbtp-"+tag), "--vdev="+vdev, "--",
 			"--forward-mode=rxonly", "--nb-cores=1", "--burst=64", fmt.Sprintf("--total-num-mbufs=%d", pcapMbufs),
 			"--stats-period=1")...)
 	if err != nil {
@@ -144,7 +168,7 @@ func (e *env) rxbenchRx(tag, vdev string, secs int) (float64, error) {
 	p, err := start(filepath.Join(e.work, "rxbench-"+tag+".log"), nil, e.rxbench,
 		"-vdev", vdev, fmt.Sprintf("-no-huge=%v", !e.huge), "-memory", "512", "-mbufs", strconv.Itoa(pcapMbufs),
 		"-main-core", strconv.Itoa(mainCore), "-worker-core", strconv.Itoa(workerCore), "-seconds", strconv.Itoa(secs),
-		"-file-prefix", "rbrx-"+tag)
+		"-file-prefix", ealPrefix("rbrx-"+tag))
 	if err != nil {
 		return 0, err
 	}
@@ -167,7 +191,7 @@ func (e *env) rxbenchRx(tag, vdev string, secs int) (float64, error) {
 // forwarding on core 0: mode txonly (one flow) or flowgen (flows).
 func (e *env) generator(tag, sock, mode string, size, flows int) (*proc, error) {
 	args := append(append([]string{fmt.Sprintf("--lcores=0@%d,1@%d", workerCore, mainCore)}, e.memArgs(512)...),
-		"--no-pci", "--no-telemetry", "--file-prefix=rbgen-"+tag, "--vdev=net_memif0,role=server,socket="+sock, "--",
+		"--no-pci", "--no-telemetry", "--file-prefix="+ealPrefix("rbgen-"+tag), "--vdev=net_memif0,role=server,socket="+sock, "--",
 		"--forward-mode="+mode, fmt.Sprintf("--txpkts=%d", size), "--nb-cores=1", "--total-num-mbufs=16384", "--burst=64",
 		"--stats-period=1")
 	if mode == "flowgen" {
@@ -212,8 +236,8 @@ capture:
     no_huge: %v
     memory_mb: %d
     mempool_size: %d
-    file_prefix: rbs-%s
-%s`, networks, apiPort, vdev, workerCore, mainCore, !e.huge, memMB, mbufs, tag, extra)
+    file_prefix: %s
+%s`, networks, apiPort, vdev, workerCore, mainCore, !e.huge, memMB, mbufs, ealPrefix("rbs-"+tag), extra)
 }
 
 // runningSensor is a `rampart sensor` with its API address.

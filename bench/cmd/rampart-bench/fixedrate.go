@@ -26,7 +26,7 @@ func (e *env) offered(v veth, variant, tag, pcap string, pps, loops int, sensorE
 	if variant == "testpmd" {
 		p, err := start(filepath.Join(e.work, "testpmd-"+tag+".log"), nil, "dpdk-testpmd",
 			append(append([]string{fmt.Sprintf("--lcores=0@%d,1@%d", mainCore, workerCore)}, e.memArgs(512)...),
-				"--no-pci", "--no-telemetry", "--file-prefix=rbtp-"+tag, "--vdev="+v.vdev(), "--",
+				"--no-pci", "--no-telemetry", "--file-prefix="+ealPrefix("rbtp-"+tag), "--vdev="+v.vdev(), "--",
 				"--forward-mode=rxonly", "--nb-cores=1", "--burst=64", "--total-num-mbufs=16384", "--stats-period=1")...)
 		if err != nil {
 			return nil, err

@@ -133,10 +133,12 @@ func run(full, huge bool, only []string, out, md string) int {
 		return 1
 	}
 	defer os.RemoveAll(work)
+	defer removeEALDirs()
 	defer func() {
 		if p := recover(); p != nil {
 			stopAll()
 			cleanupNetns()
+			removeEALDirs()
 			panic(p)
 		}
 	}()
@@ -146,6 +148,7 @@ func run(full, huge bool, only []string, out, md string) int {
 		<-sig
 		stopAll()
 		cleanupNetns()
+		removeEALDirs()
 		os.RemoveAll(work)
 		os.Exit(130)
 	}()
@@ -167,6 +170,7 @@ func run(full, huge bool, only []string, out, md string) int {
 		e.logf("scenario %s starting", s.n)
 		e.loads = nil
 		r, err := s.run(e)
+		removeEALDirs()
 		if r != nil && len(e.loads) > 0 {
 			r.Notes = append(r.Notes, fmt.Sprintf("Noise: the 1-minute load average after each measurement ranged %.1f–%.1f (median %.1f) on %d cores; the measured processes themselves account for about 2.",
 				slices.Min(e.loads), slices.Max(e.loads), harness.Median(e.loads), r.Machine.Cores))

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -20,7 +21,10 @@ type veth struct {
 	ns, outside, inside string
 }
 
-var made []veth
+var (
+	madeMu sync.Mutex
+	made   []veth
+)
 
 func newVeth() (veth, error) {
 	id := os.Getpid() % 100000
@@ -34,7 +38,9 @@ func newVeth() (veth, error) {
 		{"-n", v.ns, "link", "set", v.inside, "up"},
 		{"-n", v.ns, "link", "set", "lo", "up"},
 	}
+	madeMu.Lock()
 	made = append(made, v)
+	madeMu.Unlock()
 	// No IPv6 on either end: the kernel would send router solicitations
 	// the sensor counts.
 	for _, c := range cmds[:2] {
@@ -53,6 +59,8 @@ func newVeth() (veth, error) {
 
 // cleanupNetns removes every veth and namespace this harness made.
 func cleanupNetns() {
+	madeMu.Lock()
+	defer madeMu.Unlock()
 	for _, v := range made {
 		exec.Command("ip", "link", "del", v.outside).Run()
 		exec.Command("ip", "netns", "del", v.ns).Run()
