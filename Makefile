@@ -11,7 +11,7 @@ DEMO_CONFIG ?= examples/demo.yaml
 FUZZTIME    ?= 5s
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all deps deps-build build run test vet lint nodpdk unit fuzz-smoke bench bench-capture bench-pipeline bench-baseline image image-test clean
+.PHONY: all deps deps-build build run test vet lint nodpdk unit fuzz-smoke bench bench-full bench-go bench-report bench-capture bench-pipeline bench-baseline image image-test clean
 
 all: build
 
@@ -56,9 +56,25 @@ unit:
 fuzz-smoke:
 	FUZZTIME=$(FUZZTIME) scripts/fuzz-smoke.sh
 
+# The benchmark scenarios against real generators (bench/cmd/rampart-bench):
+# capture ceiling, full pipeline, detection latency to BIRD, snapshots under
+# load, flow ingestion, scale. Each writes bench/results/<scenario>.json;
+# the marked section of BENCHMARKS.md and the charts are regenerated.
+# `bench` is quick (fewer repetitions, shorter runs), `bench-full` complete.
+BENCH_ARGS ?=
+bench: deps
+	$(GO) run ./bench/cmd/rampart-bench run $(BENCH_ARGS)
+
+bench-full: deps
+	$(GO) run ./bench/cmd/rampart-bench run -full $(BENCH_ARGS)
+
+# BENCHMARKS.md's generated section and the charts from bench/results/*.json.
+bench-report:
+	$(GO) run ./bench/cmd/rampart-bench report
+
 # The hot path's Go benchmarks, one core, 5 runs each (compare with benchstat).
 BENCH_PKGS := ./sensor/packet ./sensor/hosts ./sensor ./sensor/aggregate ./sensor/flow ./sensor/pcapfile
-bench: deps-build
+bench-go: deps-build
 	mkdir -p bench/results
 	set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -count 5 -cpu 1 -timeout 60m $(BENCH_PKGS) | tee bench/results/go-bench.txt
 

@@ -62,6 +62,8 @@ var rules = []struct {
 		"offline fitting reads snapshots and configuration values it is given: no sensor, BGP or config loading"},
 	{"./dpdk/...", regexp.MustCompile(`^` + mod + `/`),
 		"dpdk/ is a binding: C and the standard library only"},
+	{"./bench/harness/...", regexp.MustCompile(`^` + mod + `/`),
+		"the benchmark results' schema and report know nothing of what they measure"},
 }
 
 func TestImportDirection(t *testing.T) {
