@@ -238,6 +238,18 @@ func (s *Sensor) start(ctx context.Context, queues []capture.Queue) error {
 			s.log.Info().Str("listen", a.String()).Str("protocol", s.cfg.Flow.Listeners[i].Protocol).Msg("flow listener started")
 		}
 	}
+	var pinned []int
+	for i := range s.workers {
+		if c := s.core(i); c >= 0 {
+			pinned = append(pinned, c)
+		}
+	}
+	// Everything but the workers (the runtime, the aggregator, EAL's
+	// threads) off the worker cores: a poll-mode worker sharing its core
+	// loses whole scheduler slices of packets.
+	if err := capture.KeepOffCores(pinned); err != nil {
+		s.log.Warn().Err(err).Ints("cores", pinned).Msg("could not keep other threads off the worker cores")
+	}
 	for i, w := range s.workers {
 		s.workWG.Add(1)
 		go s.runWorker(w, s.core(i))
