@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -18,6 +17,7 @@ import (
 	"github.com/rampartnet/rampart/api"
 	"github.com/rampartnet/rampart/bench/harness"
 	"github.com/rampartnet/rampart/dpdk/dpdktest"
+	"github.com/rampartnet/rampart/sensor/pcapfile"
 )
 
 // The cores: EAL main lcores and generators on 0, the measured worker on 1
@@ -72,13 +72,11 @@ func writeTrace(path string, hosts, size int) error {
 		return err
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
-	var hdr [24]byte
-	binary.LittleEndian.PutUint32(hdr[0:], 0xa1b2c3d4)
-	binary.LittleEndian.PutUint16(hdr[4:], 2)
-	binary.LittleEndian.PutUint16(hdr[6:], 4)
-	binary.LittleEndian.PutUint32(hdr[16:], 65535)
-	binary.LittleEndian.PutUint32(hdr[20:], 1) // Ethernet
-	w.Write(hdr[:])
+	pw, err := pcapfile.NewWriter(w, pcapfile.WriterOptions{Snaplen: 65535})
+	if err != nil {
+		f.Close()
+		return err
+	}
 	t0 := time.Now().UnixMicro()
 	for i := 0; i < hosts; i++ {
 		s := size
@@ -86,14 +84,10 @@ func writeTrace(path string, hosts, size int) error {
 			s = imix[i%len(imix)]
 		}
 		fr := hostFrame(s, i)
-		ts := t0 + int64(i)
-		var rec [16]byte
-		binary.LittleEndian.PutUint32(rec[0:], uint32(ts/1e6))
-		binary.LittleEndian.PutUint32(rec[4:], uint32(ts%1e6))
-		binary.LittleEndian.PutUint32(rec[8:], uint32(len(fr)))
-		binary.LittleEndian.PutUint32(rec[12:], uint32(len(fr)))
-		w.Write(rec[:])
-		w.Write(fr)
+		if err := pw.WritePacket((t0+int64(i))*1000, uint32(len(fr)), fr); err != nil {
+			f.Close()
+			return fmt.Errorf("write %s: %w", path, err)
+		}
 	}
 	if err := w.Flush(); err != nil {
 		f.Close()
