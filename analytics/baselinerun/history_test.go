@@ -39,30 +39,16 @@ func groupOf(h int) int {
 	return 1
 }
 
-// synthRow is host h's interval i as the sensor would write it.
+// synthRow is host h's interval i as the sensor would write it; pk is left
+// as the reader gives it back (whole units).
 func synthRow(syn *baseline.Synth, h, i int, pk []float64) (snapshot.Row, bool) {
 	attack := syn.Row(h, i, pk)
 	r := snapshot.Row{Key: hosts.Key(syn.Key(h)), Group: int32(groupOf(h))}
+	SetPeaks(&r, pk)
 	for d := range aggregate.NumDirs {
-		for s := range aggregate.NumSeries {
-			v := pk[int(d)*PerDir+int(s)]
-			if s == aggregate.BPS {
-				v *= 1e6
-			}
-			r.Peaks[d][s] = uint64(v)
-		}
 		r.Counts[d].Packets[0] = uint64(pk[int(d)*PerDir] * 300)
 	}
-	// What the reader gives back: whole units, bits/s as Mbit/s.
-	for d := range aggregate.NumDirs {
-		for s := range aggregate.NumSeries {
-			v := float64(r.Peaks[d][s])
-			if s == aggregate.BPS {
-				v /= 1e6
-			}
-			pk[int(d)*PerDir+int(s)] = v
-		}
-	}
+	peaks(&r, pk)
 	return r, attack
 }
 

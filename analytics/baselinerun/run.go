@@ -176,6 +176,21 @@ func peaks(row *snapshot.Row, out []float64) {
 	}
 }
 
+// SetPeaks is peaks' inverse: it writes peaks in threshold units (index
+// d*PerDir + s, bps in Mbit/s) into a row as the sensor stores them, for
+// generated histories (tests, benchmarks).
+func SetPeaks(row *snapshot.Row, in []float64) {
+	for d := range aggregate.NumDirs {
+		for s := range aggregate.NumSeries {
+			v := in[int(d)*PerDir+int(s)]
+			if s == aggregate.BPS {
+				v *= 1e6
+			}
+			row.Peaks[d][s] = uint64(v)
+		}
+	}
+}
+
 // scan calls fn with every row of the history asked for, in time order.
 func (r *Run) scan(fn func(s *analytics.Snapshot, row *baseline.Row)) error {
 	if r.files == nil {

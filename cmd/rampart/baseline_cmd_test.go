@@ -15,8 +15,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/rampartnet/rampart/analytics"
+	"github.com/rampartnet/rampart/analytics/baselinerun"
 	"github.com/rampartnet/rampart/baseline"
-	"github.com/rampartnet/rampart/sensor/aggregate"
 	"github.com/rampartnet/rampart/sensor/hosts"
 	"github.com/rampartnet/rampart/sensor/snapshot"
 	"github.com/rampartnet/rampart/sensor/thresholdfile"
@@ -53,15 +53,7 @@ func baselineHistory(t *testing.T) string {
 			if h < bigHosts {
 				r.Group = 0
 			}
-			for d := range aggregate.NumDirs {
-				for se := range aggregate.NumSeries {
-					v := pk[int(d)*int(aggregate.NumSeries)+int(se)]
-					if se == aggregate.BPS {
-						v *= 1e6
-					}
-					r.Peaks[d][se] = uint64(v)
-				}
-			}
+			baselinerun.SetPeaks(&r, pk)
 			b.Rows = append(b.Rows, r)
 		}
 		if _, err := w.Write(b); err != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/rampartnet/rampart/analytics"
+	"github.com/rampartnet/rampart/analytics/baselinerun"
 	"github.com/rampartnet/rampart/baseline"
 	"github.com/rampartnet/rampart/sensor/aggregate"
 	"github.com/rampartnet/rampart/sensor/hosts"
@@ -68,14 +69,8 @@ func main() {
 			if syn.Size[h] >= 2000 {
 				r.Group = 0
 			}
+			baselinerun.SetPeaks(r, pk)
 			for d := range aggregate.NumDirs {
-				for se := range aggregate.NumSeries {
-					v := pk[int(d)*int(aggregate.NumSeries)+int(se)]
-					if se == aggregate.BPS {
-						v *= 1e6
-					}
-					r.Peaks[d][se] = uint64(v)
-				}
 				r.Counts[d].Packets[hosts.Total] = r.Peaks[d][aggregate.PPS] * 6
 				r.Counts[d].Bytes[hosts.Total] = r.Peaks[d][aggregate.BPS] / 8 * 6
 			}
