@@ -291,8 +291,9 @@ func (s *Sensor) core(i int) int {
 // source, and reports how it ended.
 func (s *Sensor) runWorker(w *worker, core int) {
 	defer s.workWG.Done()
+	// Never unlocked: a pinned thread must not go back to the runtime's
+	// pool, so it exits with this goroutine.
 	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	fail := func(err error) {
 		s.log.Error().Err(err).Int("worker", w.id).Msg("worker stopped")
 		select {

@@ -2,8 +2,10 @@ package capture
 
 import (
 	"os"
+	"os/exec"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"unsafe"
@@ -18,9 +20,35 @@ func threadMask(t *testing.T, tid int) cpuSet {
 	return set
 }
 
+const childEnv = "RAMPART_CAPTURE_TEST_CHILD"
+
+// inChild runs the calling test alone in a fresh test process and reports
+// whether this process is that child. KeepOffCores narrows every thread of
+// the process, and a thread cloned while a test restores the masks keeps the
+// narrowed one, so these tests must not share a process with the others.
+func inChild(t *testing.T) bool {
+	t.Helper()
+	if os.Getenv(childEnv) == t.Name() {
+		return true
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), childEnv+"="+t.Name())
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s in a child process: %v\n%s", t.Name(), err, out)
+	}
+	if !strings.Contains(string(out), "--- PASS: "+t.Name()) {
+		t.Fatalf("the child process did not run %s:\n%s", t.Name(), out)
+	}
+	return false
+}
+
 // Every thread of the process leaves the kept-off core, and threads the
 // runtime starts afterwards do too.
 func TestKeepOffCores(t *testing.T) {
+	if !inChild(t) {
+		return
+	}
 	cores, err := AllowedCores()
 	if err != nil {
 		t.Fatal(err)
@@ -28,17 +56,6 @@ func TestKeepOffCores(t *testing.T) {
 	if len(cores) < 2 {
 		t.Fatalf("needs 2 allowed cores, have %v", cores)
 	}
-	var all cpuSet
-	for _, c := range cores {
-		all[c/64] |= 1 << (c % 64)
-	}
-	t.Cleanup(func() { // give every thread its full mask back for the other tests
-		tids, _ := os.ReadDir("/proc/self/task")
-		for _, d := range tids {
-			tid, _ := strconv.Atoi(d.Name())
-			syscall.RawSyscall(syscall.SYS_SCHED_SETAFFINITY, uintptr(tid), unsafe.Sizeof(all), uintptr(unsafe.Pointer(&all)))
-		}
-	})
 	off := cores[len(cores)-1]
 	if err := KeepOffCores([]int{off}); err != nil {
 		t.Fatal(err)
@@ -71,29 +88,20 @@ func TestKeepOffCores(t *testing.T) {
 
 // A worker pinned after KeepOffCores runs on the kept-off core alone.
 func TestPinAfterKeepOff(t *testing.T) {
+	if !inChild(t) {
+		return
+	}
 	cores, err := AllowedCores()
 	if err != nil || len(cores) < 2 {
 		t.Fatalf("needs 2 allowed cores: %v %v", cores, err)
 	}
 	off := cores[len(cores)-1]
-	var all cpuSet
-	for _, c := range cores {
-		all[c/64] |= 1 << (c % 64)
-	}
-	t.Cleanup(func() {
-		tids, _ := os.ReadDir("/proc/self/task")
-		for _, d := range tids {
-			tid, _ := strconv.Atoi(d.Name())
-			syscall.RawSyscall(syscall.SYS_SCHED_SETAFFINITY, uintptr(tid), unsafe.Sizeof(all), uintptr(unsafe.Pointer(&all)))
-		}
-	})
 	if err := KeepOffCores([]int{off}); err != nil {
 		t.Fatal(err)
 	}
 	errc := make(chan error, 1)
 	go func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
+		runtime.LockOSThread() // never unlocked: the pinned thread exits with the goroutine
 		if err := PinCurrentThread(off); err != nil {
 			errc <- err
 			return

@@ -146,8 +146,7 @@ func main() {
 // runCapture is the sensor's worker loop without the pipeline: through
 // the capture.Queue interface, exactly as the decoder will see it.
 func runCapture(q capture.Queue, core, burst int, stop *atomic.Bool, bursts *atomic.Uint64) error {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	runtime.LockOSThread() // never unlocked: the pinned thread exits with the goroutine
 	if err := capture.PinCurrentThread(core); err != nil {
 		return err
 	}
@@ -172,8 +171,7 @@ func runCapture(q capture.Queue, core, burst int, stop *atomic.Bool, bursts *ato
 // runEager frees each burst with its own cgo call, to measure what fusing
 // the free into the next receive saves.
 func runEager(q *dpdk.RxQueue, core int, stop *atomic.Bool, bursts *atomic.Uint64) error {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	runtime.LockOSThread() // never unlocked: the pinned thread exits with the goroutine
 	if err := capture.PinCurrentThread(core); err != nil {
 		return err
 	}
