@@ -21,8 +21,7 @@ import (
 // until stop or until want frames arrived or the queue stayed empty for
 // maxIdle polls, then unbind. The real pipeline decodes where fn is.
 func runWorker(q capture.Queue, core int, stop *atomic.Bool, want, maxIdle int, fn func(capture.Frame)) (int, error) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	runtime.LockOSThread() // never unlocked: the pinned thread exits with the goroutine
 	if err := capture.PinCurrentThread(core); err != nil {
 		return 0, err
 	}
