@@ -232,7 +232,7 @@ func checkGuest(ctx context.Context, h *harness, r *report) error {
 	if err != nil {
 		return err
 	}
-	m, err := vm.expect(ctx, `one-time password: (\S+)`, 10*time.Minute)
+	m, err := vm.expect(ctx, bannerPassword, 10*time.Minute)
 	if err != nil {
 		return fmt.Errorf("no first-boot password banner: %w", err)
 	}
@@ -516,6 +516,11 @@ func sendFrames(ctx context.Context, from *net.UDPConn, to *net.UDPAddr, n, rate
 	}
 	return sent, nil
 }
+
+// bannerPassword finds the first-boot banner's password. The line end is
+// part of the match: the console arrives in pieces, and a match on a piece
+// that ends inside the password would take a prefix of it.
+const bannerPassword = `one-time password: (\S+)\r*\n`
 
 // errRetry marks a login that failed in a way worth another try: login
 // and passwd set the terminal with TCSAFLUSH after printing their prompt, so

@@ -97,6 +97,29 @@ func TestExpectTimesOut(t *testing.T) {
 	}
 }
 
+// The banner arrives in pieces; the password is only taken whole.
+func TestBannerPasswordInPieces(t *testing.T) {
+	v, stop := fakeGuest(t, nil)
+	defer stop()
+	banner := "  Log in as root with the one-time password: pbqttwvkar2u6xyy\r\r\n  You must choose"
+	for _, cut := range []int{48, 50, 60, 61, 62, 63} {
+		v.feed([]byte(banner[:cut]))
+		got := make(chan []string, 1)
+		go func() {
+			m, err := v.expect(context.Background(), bannerPassword, 5*time.Second)
+			if err != nil {
+				t.Error(err)
+			}
+			got <- m
+		}()
+		time.Sleep(20 * time.Millisecond) // expect has seen the first piece
+		v.feed([]byte(banner[cut:]))
+		if m := <-got; len(m) < 2 || m[1] != "pbqttwvkar2u6xyy" {
+			t.Errorf("banner cut at %d: password %q, want the whole one", cut, m)
+		}
+	}
+}
+
 func TestExpectStopsWhenQemuExits(t *testing.T) {
 	v, stop := fakeGuest(t, nil)
 	defer stop()
