@@ -2,6 +2,7 @@ package hosts
 
 import (
 	"net/netip"
+	"unsafe"
 
 	"github.com/rampartnet/rampart/internal/validate"
 	"github.com/rampartnet/rampart/sensor/packet"
@@ -32,7 +33,8 @@ type Table struct {
 	full4, full6             uint64
 	spills                   uint64
 
-	sink uint32 // keeps Prefetch's loads from being optimized away
+	prefetch [maxPrefetch]unsafe.Pointer // Prefetch's line addresses
+	sink     byte                        // keeps Prefetch's loads
 }
 
 // Stats are a table's gauges and its counters since New.

@@ -87,8 +87,8 @@ func (t *v6Table) find(a u128, nowNs int64) int {
 	return victim
 }
 
-// peek reads the home slot of a's host, for Table.Prefetch.
-func (t *v6Table) peek(a u128) uint32 {
+// home is the first slot a lookup of address a visits.
+func (t *v6Table) home(a u128) *v6Slot {
 	a.lo &= t.loMask
-	return uint32(t.slots[wymix(a.hi^wyp0, a.lo^wyp1)&t.mask].last)
+	return &t.slots[wymix(a.hi^wyp0, a.lo^wyp1)&t.mask]
 }
