@@ -295,3 +295,35 @@ func TestSpillBeforeWrap(t *testing.T) {
 		t.Errorf("after flush: %v, want nothing", ds)
 	}
 }
+
+// A host counted in both directions is listed once per tick and goes out
+// once, whichever direction came first, with both directions' counts.
+func TestBothDirectionsListedOnce(t *testing.T) {
+	tab := mustNew(t, testConfig(), "10.0.0.0/24", "2001:db8::/32")
+	for _, host := range []string{"10.0.0.5", "2001:db8::5"} {
+		outside := "8.8.8.8"
+		if host[0] == '2' {
+			outside = "2001:4860::8888"
+		}
+		in, out := hdr(outside, host), hdr(host, outside)
+		for tick, order := range [][]*packet.Header{{&in, &out, &in}, {&out, &in, &out, &out}} {
+			wantIn, wantOut := uint64(0), uint64(0)
+			for _, h := range order {
+				tab.Count(h, 1, 100, int64(tick)*sec)
+				if h == &in {
+					wantIn++
+				} else {
+					wantOut++
+				}
+			}
+			// Listed once: the touched lists are sized for one entry per host.
+			if n := len(tab.touched4) + len(tab.touched6); n != 1 {
+				t.Errorf("%s tick %d: on the touched lists %d times, want once", host, tick, n)
+			}
+			ds := tab.Flush(nil)
+			if len(ds) != 1 || ds[0].Key != keyOf(host) || ds[0].In.Packets[Total] != wantIn || ds[0].Out.Packets[Total] != wantOut {
+				t.Errorf("%s tick %d: flushed %+v, want one delta with in %d out %d", host, tick, ds, wantIn, wantOut)
+			}
+		}
+	}
+}
