@@ -6,16 +6,17 @@ import (
 	"github.com/rampartnet/rampart/sensor/packet"
 )
 
-// maxPrefetch is how many line addresses Prefetch gathers before issuing
+// maxPrefetch is how many line addresses Prefetch gathers before loading
 // them: 3 per packet of a 64-packet burst, on the table's own array.
 const maxPrefetch = 192
 
-// Prefetch issues prefetches for the cache lines that counting hs will
-// write (flow cache sets, host counters, IPv6 home slots) and changes
-// nothing. Calling it on a decoded burst before counting each packet lets
-// the burst's cache misses overlap instead of stalling one packet after
-// another. The addresses come from the small, cached IPv4 index and from
-// hashing alone: nothing here waits for a miss.
+// Prefetch loads the cache lines that counting hs will write (flow cache
+// sets, host counters, IPv6 home slots) and changes nothing. Calling it on
+// a decoded burst before counting each packet lets the burst's cache misses
+// overlap instead of stalling one packet after another. The addresses come
+// from the small, cached IPv4 index and from hashing alone, and are loaded
+// in one tight loop afterwards: nothing waits for a miss while they are
+// gathered.
 func (t *Table) Prefetch(hs []packet.Header) {
 	addrs := t.prefetch[:0]
 	for i := range hs {

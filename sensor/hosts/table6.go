@@ -55,7 +55,7 @@ func newV6Table(capacity, prefixLen int, idle time.Duration) *v6Table {
 // new, or -1 when no slot within maxProbe is free or idle.
 func (t *v6Table) find(a u128, nowNs int64) int {
 	a.lo &= t.loMask
-	i := wymix(a.hi^wyp0, a.lo^wyp1) & t.mask
+	i := t.homeOf(a)
 	victim := -1
 	for range maxProbe {
 		s := &t.slots[i]
@@ -87,8 +87,12 @@ func (t *v6Table) find(a u128, nowNs int64) int {
 	return victim
 }
 
+// homeOf is the index of the first slot a lookup of key k (masked to the
+// prefix length) visits.
+func (t *v6Table) homeOf(k u128) uint64 { return wymix(k.hi^wyp0, k.lo^wyp1) & t.mask }
+
 // home is the first slot a lookup of address a visits.
 func (t *v6Table) home(a u128) *v6Slot {
 	a.lo &= t.loMask
-	return &t.slots[wymix(a.hi^wyp0, a.lo^wyp1)&t.mask]
+	return &t.slots[t.homeOf(a)]
 }
