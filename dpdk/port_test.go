@@ -49,6 +49,9 @@ func TestPcapReplayExactCounts(t *testing.T) {
 		if !bytes.Equal(q.Data(k), testFrames[i]) || q.PktLen(k) != uint32(len(testFrames[i])) {
 			t.Errorf("packet %d: got %d bytes (pkt_len %d), want %d equal bytes", i, len(q.Data(k)), q.PktLen(k), len(testFrames[i]))
 		}
+		if d, n := q.Packet(k); &d[0] != &q.Data(k)[0] || len(d) != len(q.Data(k)) || n != q.PktLen(k) {
+			t.Errorf("packet %d: Packet gives %d bytes at %p and pkt_len %d, unlike Data and PktLen", i, len(d), &d[0], n)
+		}
 	})
 	if got != len(testFrames) {
 		t.Fatalf("received %d packets, want %d", got, len(testFrames))

@@ -25,6 +25,7 @@ type RxQueue struct {
 	port, queue uint16
 	burst       int
 	carr        **C.struct_rte_mbuf // C array of burst mbuf pointers
+	carrInt     C.uintptr_t         // carr as rampart_rx takes it
 	mbufs       []unsafe.Pointer    // the same array, seen from Go
 	n           int                 // mbufs of the last burst, freed by the next
 }
@@ -32,7 +33,7 @@ type RxQueue struct {
 func newRxQueue(port, queue uint16, burst int) *RxQueue {
 	carr := (**C.struct_rte_mbuf)(C.calloc(C.size_t(burst), C.size_t(unsafe.Sizeof(unsafe.Pointer(nil)))))
 	return &RxQueue{
-		port: port, queue: queue, burst: burst, carr: carr,
+		port: port, queue: queue, burst: burst, carr: carr, carrInt: C.uintptr_t(uintptr(unsafe.Pointer(carr))),
 		mbufs: unsafe.Slice((*unsafe.Pointer)(unsafe.Pointer(carr)), burst),
 	}
 }
@@ -51,7 +52,7 @@ func (q *RxQueue) Burst(max int) int {
 	if max > q.burst {
 		max = q.burst
 	}
-	q.n = int(C.rampart_rx(C.uint16_t(q.port), C.uint16_t(q.queue), q.carr, C.uint16_t(q.n), C.uint16_t(max)))
+	q.n = int(C.rampart_rx(C.uint16_t(q.port), C.uint16_t(q.queue), q.carrInt, C.uint16_t(q.n), C.uint16_t(max)))
 	return q.n
 }
 
@@ -76,6 +77,15 @@ func (q *RxQueue) Data(i int) []byte {
 	off := *(*uint16)(unsafe.Add(m, offDataOff))
 	n := *(*uint16)(unsafe.Add(m, offDataLen))
 	return unsafe.Slice((*byte)(unsafe.Add(buf, off)), n)
+}
+
+// Packet is Data(i) and PktLen(i) with one load of the mbuf pointer.
+func (q *RxQueue) Packet(i int) ([]byte, uint32) {
+	m := q.mbufs[i]
+	buf := *(*unsafe.Pointer)(unsafe.Add(m, offBufAddr))
+	off := *(*uint16)(unsafe.Add(m, offDataOff))
+	n := *(*uint16)(unsafe.Add(m, offDataLen))
+	return unsafe.Slice((*byte)(unsafe.Add(buf, off)), n), *(*uint32)(unsafe.Add(m, offPktLen))
 }
 
 // PktLen is packet i's length over all segments (its length on the wire,

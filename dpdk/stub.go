@@ -36,14 +36,15 @@ func (p *Port) Close() error              { return ErrNotBuilt }
 // RxQueue is never constructed without DPDK.
 type RxQueue struct{}
 
-func (q *RxQueue) Port() uint16        { return 0 }
-func (q *RxQueue) Queue() uint16       { return 0 }
-func (q *RxQueue) BurstSize() int      { return 0 }
-func (q *RxQueue) Burst(max int) int   { return 0 }
-func (q *RxQueue) Flush()              {}
-func (q *RxQueue) Len() int            { return 0 }
-func (q *RxQueue) Data(i int) []byte   { return nil }
-func (q *RxQueue) PktLen(i int) uint32 { return 0 }
+func (q *RxQueue) Port() uint16                  { return 0 }
+func (q *RxQueue) Queue() uint16                 { return 0 }
+func (q *RxQueue) BurstSize() int                { return 0 }
+func (q *RxQueue) Burst(max int) int             { return 0 }
+func (q *RxQueue) Flush()                        {}
+func (q *RxQueue) Len() int                      { return 0 }
+func (q *RxQueue) Data(i int) []byte             { return nil }
+func (q *RxQueue) PktLen(i int) uint32           { return 0 }
+func (q *RxQueue) Packet(i int) ([]byte, uint32) { return nil, 0 }
 
 // ProbeDevice fails: DPDK is not built in.
 func ProbeDevice(devargs string) error { return ErrNotBuilt }

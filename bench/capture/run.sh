@@ -10,13 +10,16 @@
 #
 # Usage (root, from the repository root): bench/capture/run.sh
 # Environment: PAIRS (3), SECS measured seconds per run (5), NO_HUGE (1;
-# 0 needs reserved and mounted hugepages), SOURCES ("pcap memif").
+# 0 needs reserved and mounted hugepages), SOURCES ("pcap memif"), MODE
+# (burst: the binding's Burst alone; capture: through capture.Queue, as the
+# sensor's worker, which also fills its frame array).
 set -euo pipefail
 
 PAIRS=${PAIRS:-3}
 SECS=${SECS:-5}
 NO_HUGE=${NO_HUGE:-1}
 SOURCES=${SOURCES:-"pcap memif"}
+MODE=${MODE:-burst}
 MBUFS=32767 # net_pcap infinite_rx holds the whole pcap (16K mbufs) in the pool
 
 cd "$(dirname "$0")/../.."
@@ -64,7 +67,7 @@ testpmd_rx() { # vdev tag -> Mpps
 rxbench_rx() { # vdev tag -> Mpps
 	local out="$work/rb-$2.json"
 	timeout -s INT --kill-after=5 $((SECS + 20)) "$work/rxbench" -vdev "$1" "${rxmem[@]}" -mbufs $MBUFS \
-		-main-core 0 -worker-core 1 -seconds "$SECS" -file-prefix "$prefix-rx-$2" >"$out" 2>"$work/rb-$2.log" </dev/null &
+		-main-core 0 -worker-core 1 -seconds "$SECS" -mode "$MODE" -file-prefix "$prefix-rx-$2" >"$out" 2>"$work/rb-$2.log" </dev/null &
 	local pid=$!
 	pids+=("$pid")
 	wait "$pid" || { echo "rxbench failed: $(tail -3 "$work/rb-$2.log")" >&2; echo 0; return; }
@@ -133,4 +136,4 @@ done
 echo
 printf '%-7s %-5s %12s %12s %8s\n' source pair testpmd_Mpps rxbench_Mpps ratio
 printf '%s\n' "${summary[@]}"
-echo "(ratio column of the medians row: median of the per-pair ratios; NO_HUGE=$NO_HUGE, burst 64, one worker core)"
+echo "(ratio column of the medians row: median of the per-pair ratios; MODE=$MODE, NO_HUGE=$NO_HUGE, burst 64, one worker core)"

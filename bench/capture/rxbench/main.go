@@ -48,7 +48,7 @@ func main() {
 		memory   = flag.Int("memory", 512, "EAL memory in MB")
 		noHuge   = flag.Bool("no-huge", true, "run EAL without hugepages")
 		prefix   = flag.String("file-prefix", fmt.Sprintf("rxbench-%d", os.Getpid()), "EAL file prefix")
-		mode     = flag.String("mode", "capture", "capture: capture.Queue Recv/Release (free fused into the next burst); eager: binding Burst then a separate bulk-free call")
+		mode     = flag.String("mode", "capture", "burst: the binding's Burst alone (receive and free, the free fused into the next burst); capture: capture.Queue Recv/Release, which also fills the sensor's frame array; eager: Burst then a separate bulk-free call")
 		ealArgs  = flag.String("eal-args", "", "extra EAL arguments, space separated")
 		pcapOut  = flag.String("write-pcap", "", "write the benchmark pcap to this file and exit")
 		hosts    = flag.Int("hosts", 16384, "hosts in the -write-pcap file")
@@ -104,8 +104,10 @@ func main() {
 		switch *mode {
 		case "capture":
 			done <- runCapture(q, *worker, *burst, &stop, &bursts)
+		case "burst":
+			done <- runBinding(port.RxQueues()[0], *worker, false, &stop, &bursts)
 		case "eager":
-			done <- runEager(port.RxQueues()[0], *worker, &stop, &bursts)
+			done <- runBinding(port.RxQueues()[0], *worker, true, &stop, &bursts)
 		default:
 			done <- fmt.Errorf("unknown -mode %q", *mode)
 		}
@@ -168,9 +170,10 @@ func runCapture(q capture.Queue, core, burst int, stop *atomic.Bool, bursts *ato
 	return nil
 }
 
-// runEager frees each burst with its own cgo call, to measure what fusing
-// the free into the next receive saves.
-func runEager(q *dpdk.RxQueue, core int, stop *atomic.Bool, bursts *atomic.Uint64) error {
+// runBinding is receive-and-free through the binding alone. eager frees
+// each burst with its own cgo call, to measure what fusing the free into
+// the next receive saves.
+func runBinding(q *dpdk.RxQueue, core int, eager bool, stop *atomic.Bool, bursts *atomic.Uint64) error {
 	runtime.LockOSThread() // never unlocked: the pinned thread exits with the goroutine
 	if err := capture.PinCurrentThread(core); err != nil {
 		return err
@@ -179,10 +182,13 @@ func runEager(q *dpdk.RxQueue, core int, stop *atomic.Bool, bursts *atomic.Uint6
 		return err
 	}
 	defer dpdk.UnregisterThread()
+	defer q.Flush() // through this thread's mempool cache, before it unregisters
 	var n uint64
 	for !stop.Load() {
 		q.Burst(q.BurstSize())
-		q.Flush()
+		if eager {
+			q.Flush()
+		}
 		n++
 	}
 	bursts.Store(n)

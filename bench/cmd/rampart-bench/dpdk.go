@@ -156,13 +156,14 @@ type rxbenchResult struct {
 	IMissed uint64  `json:"imissed"`
 }
 
-// rxbench runs Rampart's receive-and-free loop (bench/capture/rxbench) on
-// vdev: the median of its per-second rates, in Mpps.
-func (e *env) rxbenchRx(tag, vdev string, secs int) (float64, error) {
+// rxbenchRx runs Rampart's receive-and-free loop (bench/capture/rxbench)
+// in mode (burst or capture) on vdev: the median of its per-second rates,
+// in Mpps.
+func (e *env) rxbenchRx(tag, vdev, mode string, secs int) (float64, error) {
 	p, err := start(filepath.Join(e.work, "rxbench-"+tag+".log"), nil, e.rxbench,
 		"-vdev", vdev, fmt.Sprintf("-no-huge=%v", !e.huge), "-memory", "512", "-mbufs", strconv.Itoa(pcapMbufs),
 		"-main-core", strconv.Itoa(mainCore), "-worker-core", strconv.Itoa(workerCore), "-seconds", strconv.Itoa(secs),
-		"-file-prefix", ealPrefix("rbrx-"+tag))
+		"-mode", mode, "-file-prefix", ealPrefix("rbrx-"+tag))
 	if err != nil {
 		return 0, err
 	}

@@ -109,7 +109,7 @@ func fixedRateDrops(e *env, r *harness.Result) {
 	}
 	loops := max(1, pps*secs/16384)
 	r.Settings["fixed_rate"] = fmt.Sprintf("tcpreplay --pps=%d of %d × 16384 64-byte frames on a veth pair, received through net_af_packet", pps, loops)
-	e.pairs(r, []group{{"veth-af_packet", 64}}, pairs, "testpmd", "rampart", func(g group, variant, tag string) (map[string]float64, error) {
+	e.pairs(r, []group{{"veth-af_packet", 64}}, pairs, []string{"testpmd", "rampart"}, func(g group, variant, tag string) (map[string]float64, error) {
 		return e.offered(v, variant, tag, pcap, pps, loops, "")
 	})
 }

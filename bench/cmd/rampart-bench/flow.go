@@ -233,7 +233,7 @@ func scenarioFlow(e *env) (*harness.Result, error) {
 			e.logf("%s in-process: %.0f records/s (%.1f per datagram)", f, rps, pd)
 		}
 		r.Settings["records_per_datagram_"+f] = fmt.Sprintf("%.1f (%d datagrams)", perDg, len(dgs))
-		e.pairs(r, []group{{source: f + " loopback", size: -1}}, pairs, "udp-socket", "rampart", func(g group, variant, tag string) (map[string]float64, error) {
+		e.pairs(r, []group{{source: f + " loopback", size: -1}}, pairs, []string{"udp-socket", "rampart"}, func(g group, variant, tag string) (map[string]float64, error) {
 			if variant == "udp-socket" {
 				return ladder(perDg, func(rate int) (float64, float64, error) {
 					sent, got, err := plainReceiver(dgs, rate, time.Second)

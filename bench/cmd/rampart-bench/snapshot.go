@@ -31,7 +31,7 @@ func scenarioSnapshot(e *env) (*harness.Result, error) {
 		return r, err
 	}
 	vdev := "net_pcap0,rx_pcap=" + pcap + ",infinite_rx=1"
-	e.pairs(r, []group{{"pcap-1M-hosts", 64}}, pairs, "none", "snapshots", func(g group, variant, tag string) (map[string]float64, error) {
+	e.pairs(r, []group{{"pcap-1M-hosts", 64}}, pairs, []string{"none", "snapshots"}, func(g group, variant, tag string) (map[string]float64, error) {
 		var smp sample
 		var files int
 		err := func() error {

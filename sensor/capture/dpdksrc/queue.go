@@ -23,8 +23,10 @@ var (
 // Recv receives up to len(frames) (at most the configured burst).
 func (q *Queue) Recv(frames []capture.Frame) (int, error) {
 	n := q.rx.Burst(len(frames))
-	for i := 0; i < n; i++ {
-		frames[i] = capture.Frame{Data: q.rx.Data(i), WireLen: q.rx.PktLen(i)}
+	fs := frames[:n]
+	for i := range fs {
+		data, wire := q.rx.Packet(i)
+		fs[i] = capture.Frame{Data: data, WireLen: wire}
 	}
 	return n, nil
 }
