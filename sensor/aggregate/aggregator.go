@@ -88,6 +88,7 @@ type Aggregator struct {
 	t         *table
 	logs      []tickLog // W+1: the open tick and the window; tick t is logs[t%(W+1)]
 	logLen    int       // entries in all logs
+	openLog   *tickLog  // logs[open%(W+1)]
 	started   bool
 	open      int64 // tick being filled; its end is open*tickNs
 	changed   []uint32
@@ -162,7 +163,7 @@ func (a *Aggregator) begin(t int64) {
 	a.mu.Lock() // readers look at open and resetTick
 	defer a.mu.Unlock()
 	a.started = true
-	a.open = t
+	a.setOpen(t)
 	a.resetTick = t - 1
 }
 
@@ -216,7 +217,7 @@ func (a *Aggregator) advance(target int64) {
 		}
 		t := a.open
 		a.closeTick(t)
-		a.open++
+		a.setOpen(t + 1)
 		a.mu.Unlock()
 		if a.onTick != nil {
 			a.onTick(Tick{End: t * a.tickNs, a: a})
@@ -249,7 +250,13 @@ func (a *Aggregator) quiet() bool {
 func (a *Aggregator) skip(target int64) {
 	a.stats.TicksSkipped += uint64(target - a.open)
 	a.expire(target-1, a.t.used)
-	a.open = target
+	a.setOpen(target)
+}
+
+// setOpen makes t the open tick.
+func (a *Aggregator) setOpen(t int64) {
+	a.open = t
+	a.openLog = &a.logs[t%int64(len(a.logs))]
 }
 
 // lookahead is how many index slots addAll loads before using them: the
@@ -323,11 +330,19 @@ func (a *Aggregator) add(e uint32, d *hosts.Delta) {
 	m, tot := &pg.meta[i], &pg.tot[i]
 	addCounters(&tot[In], &d.In)
 	addCounters(&tot[Out], &d.Out)
-	lg := &a.logs[a.open%int64(len(a.logs))]
+	lg := a.openLog
 	if m.lastTick != a.open {
 		m.lastTick = a.open
-		m.entry = uint32(len(lg.entries))
-		lg.entries = append(lg.entries, logEntry{host: e, c: countsOf(d)})
+		n := len(lg.entries)
+		m.entry = uint32(n)
+		if n == cap(lg.entries) {
+			lg.entries = append(lg.entries, logEntry{})
+		}
+		// Every field written once, in place: no zeroing, no copy.
+		lg.entries = lg.entries[:n+1]
+		le := &lg.entries[n]
+		le.host = e
+		le.c.set(d)
 		a.logLen++
 	} else {
 		le := &lg.entries[m.entry]
@@ -408,7 +423,7 @@ func (a *Aggregator) closeTick(t int64) {
 		a.mark(w, le.host, t)
 		w.sum.sub(&le.c)
 		if firstAfterReset {
-			a.t.peaks(le.host).peak.raise(&w.sum)
+			a.t.peak(le.host).raise(&w.sum)
 		}
 	}
 	a.logLen -= len(old.entries)
@@ -417,10 +432,7 @@ func (a *Aggregator) closeTick(t int64) {
 		le := &cur.entries[i]
 		w := a.t.win(le.host)
 		a.mark(w, le.host, t)
-		w.sum.add(&le.c)
-		pk := a.t.peaks(le.host)
-		pk.peak.raise(&w.sum)
-		pk.maxPeak.raise(&w.sum)
+		w.sum.addRaise(&le.c, a.t.peak(le.host))
 	}
 	if len(a.parts) > 0 {
 		a.all.tick = a.allTick() // before the groups close and clear theirs
@@ -446,10 +458,11 @@ func (a *Aggregator) mark(w *hostWin, e uint32, t int64) {
 	a.changed = append(a.changed, e)
 	if w.epoch != a.epoch {
 		w.epoch = a.epoch
-		pk := a.t.peaks(e)
-		pk.peak = counts{}
+		pk := a.t.peak(e)
+		a.t.maxPeak(e).lift(pk)
+		*pk = counts{}
 		if t > a.resetTick+1 {
-			pk.peak.raise(&w.sum)
+			pk.raise(&w.sum)
 		}
 	}
 }

@@ -6,8 +6,9 @@ import (
 
 // A tracked host's state is split by when a tick touches it, each part in its
 // own array of the page (table.go): applying a delta touches hostMeta and the
-// totals, closing a tick touches hostWin (and hostPeaks for hosts with
-// traffic in it). The window itself lives in the tick logs; a host keeps only
+// totals, closing a tick touches hostWin (and the peak for hosts with
+// traffic in it), and the all-time peak is folded in only when a new peak
+// epoch starts. The window itself lives in the tick logs; a host keeps only
 // the running sums over it, so an idle host costs nothing per tick.
 
 // hostMeta is what applying a delta reads and writes, besides the totals.
@@ -25,11 +26,11 @@ type hostWin struct {
 	epoch uint32 // peak epoch the peak belongs to
 }
 
-// hostPeaks are raised when a tick with traffic of the host closes.
-type hostPeaks struct {
-	peak    counts // highest window sums since the peak epoch
-	maxPeak counts // highest window sums since first seen
-}
+// The peak (highest window sums since the start of its epoch) is raised at
+// every close of a tick with traffic of the host; the all-time peak is the
+// higher of it and the peaks of earlier epochs, which mark folds into
+// maxPeak when the host's first tick of a new epoch closes. So a busy tick
+// raises one set of counts, not two.
 
 // HostView reads one host in place. It is valid only inside the callback
 // that received it; copy what you keep (Stats does).
@@ -55,12 +56,13 @@ func (v HostView) Peak(d Dir, s Series) uint64 {
 	if w := v.a.t.win(v.e); w.epoch != v.a.epoch {
 		return v.a.stalePeak(w, d, s)
 	}
-	return v.a.perSec.rate(s, v.a.t.peaks(v.e).peak.slot(d, seriesSlot[s]))
+	return v.a.perSec.rate(s, v.a.t.peak(v.e).slot(d, seriesSlot[s]))
 }
 
 // MaxPeak is the highest Rate of s at any tick close since the host was first seen.
 func (v HostView) MaxPeak(d Dir, s Series) uint64 {
-	return v.a.perSec.rate(s, v.a.t.peaks(v.e).maxPeak.slot(d, seriesSlot[s]))
+	i := seriesSlot[s]
+	return v.a.perSec.rate(s, max(v.a.t.peak(v.e).slot(d, i), v.a.t.maxPeak(v.e).slot(d, i)))
 }
 
 // Group is the host's group in partition p, or -1 when it is in none.

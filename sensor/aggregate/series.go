@@ -73,12 +73,7 @@ type counts struct {
 	n     [NumDirs][numNarrow]uint32
 }
 
-func sat32(v uint64) uint32 {
-	if v > math.MaxUint32 {
-		return math.MaxUint32
-	}
-	return uint32(v)
-}
+func sat32(v uint64) uint32 { return uint32(min(v, math.MaxUint32)) }
 
 // addDelta adds one direction of a worker's delta.
 func (c *counts) addDelta(d Dir, x *hosts.Counters) {
@@ -90,9 +85,8 @@ func (c *counts) addDelta(d Dir, x *hosts.Counters) {
 	c.bytes[d] += x.Bytes[hosts.Total]
 }
 
-// countsOf is the narrow form of one delta.
-func countsOf(x *hosts.Delta) counts {
-	var c counts
+// set makes c the narrow form of one delta.
+func (c *counts) set(x *hosts.Delta) {
 	for d, xc := range [NumDirs]*hosts.Counters{&x.In, &x.Out} {
 		n := &c.n[d]
 		for m := range hosts.NumMetrics {
@@ -100,16 +94,6 @@ func countsOf(x *hosts.Delta) counts {
 		}
 		n[slotFlows] = sat32(xc.Flows)
 		c.bytes[d] = xc.Bytes[hosts.Total]
-	}
-	return c
-}
-
-func (s *sums) add(c *counts) {
-	for d := range NumDirs {
-		for i, v := range c.n[d] {
-			s[d][i] += uint64(v)
-		}
-		s[d][slotBytes] += c.bytes[d]
 	}
 }
 
@@ -122,15 +106,38 @@ func (s *sums) sub(c *counts) {
 	}
 }
 
+// addRaise adds c to s and lifts the peak p to the new sums where they are
+// higher: one pass over the host's window for a busy tick.
+func (s *sums) addRaise(c, p *counts) {
+	for d := range NumDirs {
+		for i, v := range c.n[d] {
+			x := s[d][i] + uint64(v)
+			s[d][i] = x
+			p.n[d][i] = max(p.n[d][i], sat32(x))
+		}
+		x := s[d][slotBytes] + c.bytes[d]
+		s[d][slotBytes] = x
+		p.bytes[d] = max(p.bytes[d], x)
+	}
+}
+
 // raise lifts the peak c to s where s is higher.
 func (c *counts) raise(s *sums) {
 	for d := range NumDirs {
 		for i := range numNarrow {
-			if v := sat32(s[d][i]); v > c.n[d][i] {
-				c.n[d][i] = v
-			}
+			c.n[d][i] = max(c.n[d][i], sat32(s[d][i]))
 		}
 		c.bytes[d] = max(c.bytes[d], s[d][slotBytes])
+	}
+}
+
+// lift raises c to p where p is higher.
+func (c *counts) lift(p *counts) {
+	for d := range NumDirs {
+		for i, v := range p.n[d] {
+			c.n[d][i] = max(c.n[d][i], v)
+		}
+		c.bytes[d] = max(c.bytes[d], p.bytes[d])
 	}
 }
 

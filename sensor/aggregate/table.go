@@ -22,7 +22,8 @@ type page struct {
 	meta  [pageSize]hostMeta
 	tot   [pageSize][NumDirs]hosts.Counters
 	win   [pageSize]hostWin
-	peaks [pageSize]hostPeaks
+	peak  [pageSize]counts // see host.go
+	maxPk [pageSize]counts // all-time peak of earlier epochs
 }
 
 // table holds the tracked hosts: a slab of host entries in pages and an
@@ -52,7 +53,9 @@ func (t *table) tot(i uint32) *[NumDirs]hosts.Counters { return &t.pages[i>>page
 
 func (t *table) win(i uint32) *hostWin { return &t.pages[i>>pageBits].win[i&pageMask] }
 
-func (t *table) peaks(i uint32) *hostPeaks { return &t.pages[i>>pageBits].peaks[i&pageMask] }
+func (t *table) peak(i uint32) *counts { return &t.pages[i>>pageBits].peak[i&pageMask] }
+
+func (t *table) maxPeak(i uint32) *counts { return &t.pages[i>>pageBits].maxPk[i&pageMask] }
 
 func (t *table) hash(k *hosts.Key) uint64 {
 	a := binary.LittleEndian.Uint64(k[:8])
@@ -145,7 +148,8 @@ func (t *table) remove(e uint32) {
 	*hp = hostMeta{}
 	*t.tot(e) = [NumDirs]hosts.Counters{}
 	*t.win(e) = hostWin{}
-	*t.peaks(e) = hostPeaks{}
+	*t.peak(e) = counts{}
+	*t.maxPeak(e) = counts{}
 	t.free = append(t.free, e)
 	t.live--
 }

@@ -1,6 +1,7 @@
 package aggregate
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -175,5 +176,53 @@ func TestWorkersMergeAndLateBatches(t *testing.T) {
 	}
 	if w := a.WorkerStats(1); w.Packets != 1 {
 		t.Fatalf("worker 1 stats %+v, want the 1 packet it reported", w)
+	}
+}
+
+// TestPeaksMatchModel checks Peak and MaxPeak after every close against
+// their definitions, over random traffic and random ResetPeaks: the peak is
+// the highest window sum at a close since the last reset (none before a
+// tick has closed), the all-time peak the highest at any close.
+func TestPeaksMatchModel(t *testing.T) {
+	const hostsN, ticks, w = 6, 300, 10
+	a := mustNew(t, testConfig(time.Second, time.Hour), Options{})
+	rng := rand.New(rand.NewPCG(7, 8))
+	var hist [hostsN][ticks + 1]uint64
+	var peak, maxPeak [hostsN]uint64
+	resets := 0
+	for n := 1; n <= ticks; n++ {
+		var ds []hosts.Delta
+		for h := range hostsN {
+			// Bursty: each host is idle for stretches, so some go untouched
+			// across resets and some peaks fall in an earlier epoch.
+			if rng.IntN(4) == 0 {
+				hist[h][n] = rng.Uint64N(100) + 1
+				ds = append(ds, inDelta(uint32(h), hist[h][n], 100))
+			}
+		}
+		step(a, int64(n), ds)
+		for h := range hostsN {
+			var sum uint64
+			for j := max(1, n-w+1); j <= n; j++ {
+				sum += hist[h][j]
+			}
+			peak[h], maxPeak[h] = max(peak[h], sum), max(maxPeak[h], sum)
+			st, ok := hostStats(t, a, uint32(h))
+			if !ok {
+				continue // not seen yet
+			}
+			if st.Peaks[In][PPS] != peak[h] || st.MaxPeaks[In][PPS] != maxPeak[h] || st.MaxPeaks[In][BPS] != maxPeak[h]*100*8 {
+				t.Fatalf("tick %d host %d after %d resets: peak %d max %d (bps %d), want %d %d",
+					n, h, resets, st.Peaks[In][PPS], st.MaxPeaks[In][PPS], st.MaxPeaks[In][BPS], peak[h], maxPeak[h])
+			}
+		}
+		if rng.IntN(7) == 0 {
+			a.ResetPeaks()
+			resets++
+			peak = [hostsN]uint64{}
+		}
+	}
+	if resets < 20 {
+		t.Fatalf("only %d resets: the test did not exercise epochs", resets)
 	}
 }
