@@ -11,6 +11,8 @@ type recordCounter struct{ w *worker }
 
 func (c recordCounter) Count(h *packet.Header, packets, bytes uint64, nowNs int64) {
 	c.w.table.Count(h, packets, bytes, nowNs)
+	c.w.stats.FlowPackets += packets
+	c.w.stats.FlowBytes += bytes
 	c.w.sampler.Offer(h, uint32(min(bytes/max(packets, 1), 1<<16)), nowNs)
 }
 

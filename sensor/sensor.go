@@ -67,7 +67,8 @@ type Sensor struct {
 	src     capture.Source
 	agg     *aggregate.Aggregator
 	samples *sample.Store
-	workers []*worker
+	workers []*worker // one per capture queue: pipes [0, len(workers))
+	flowWs  []*worker // one per flow listener: the pipes after them
 	flows   *flow.Server
 	det     *detect.Detector
 	th      *detect.Thresholds // whose partition the aggregator caches
@@ -171,7 +172,6 @@ func (s *Sensor) start(ctx context.Context, queues []capture.Queue) error {
 		}
 		s.workers = append(s.workers, w)
 	}
-	var flowWorkers []*worker
 	for range s.cfg.Flow.Listeners {
 		// Every flow record is worth a sample: records are already sampled
 		// and far fewer than packets (samples_per_tick still bounds them).
@@ -179,11 +179,11 @@ func (s *Sensor) start(ctx context.Context, queues []capture.Queue) error {
 		if err != nil {
 			return err
 		}
-		flowWorkers = append(flowWorkers, w)
+		s.flowWs = append(s.flowWs, w)
 	}
-	if len(flowWorkers) > 0 {
+	if len(s.flowWs) > 0 {
 		srv, err := flow.NewServer(s.cfg.Flow, s.cfg.Aggregate.Tick, clock.Wall{}, func(i int, _ flow.ListenerConfig) flow.Sink {
-			w := flowWorkers[i]
+			w := s.flowWs[i]
 			return flow.Sink{Counter: recordCounter{w}, Tick: w.tickAt}
 		})
 		if err != nil {
@@ -328,7 +328,9 @@ func (s *Sensor) runWorker(w *worker, core int) {
 	}
 }
 
-// summaries logs what the sensor sees, for an operator watching the log.
+// summaries logs what the sensor sees, for an operator watching the log:
+// pps and mbps count every source, flow records at their sampling rate
+// included, so a flow-only sensor does not read as idle.
 func (s *Sensor) summaries(ctx context.Context) {
 	defer s.bgWG.Done()
 	t := time.NewTicker(s.opts.SummaryEvery)
@@ -341,16 +343,16 @@ func (s *Sensor) summaries(ctx context.Context) {
 			return
 		case now := <-t.C:
 			st := s.agg.Stats()
-			var w ring.Stats
-			for i := range s.workers {
-				ws := s.agg.WorkerStats(i)
-				w.Add(&ws)
-			}
+			w := s.pipeStats()
 			secs := now.Sub(lastAt).Seconds()
-			s.log.Info().
-				Float64("pps", float64(w.Packets-last.Packets)/secs).
-				Float64("mbps", float64(w.Bytes-last.Bytes)*8/secs/1e6).
-				Int("hosts", st.Hosts).
+			flowPkts := w.FlowPackets - last.FlowPackets
+			ev := s.log.Info().
+				Float64("pps", float64(w.Packets-last.Packets+flowPkts)/secs).
+				Float64("mbps", float64(w.Bytes-last.Bytes+w.FlowBytes-last.FlowBytes)*8/secs/1e6)
+			if len(s.flowWs) > 0 {
+				ev = ev.Float64("flow_pps", float64(flowPkts)/secs)
+			}
+			ev.Int("hosts", st.Hosts).
 				Uint64("decode_errors", w.DecodeErrors).
 				Uint64("other_packets", w.OtherPackets).
 				Uint64("ticks_late", st.TicksLate).
@@ -359,6 +361,16 @@ func (s *Sensor) summaries(ctx context.Context) {
 			s.logFlowHealth()
 		}
 	}
+}
+
+// pipeStats sums what every worker, capture and flow, handed the aggregator.
+func (s *Sensor) pipeStats() ring.Stats {
+	var w ring.Stats
+	for i := range len(s.workers) + len(s.flowWs) {
+		ws := s.agg.WorkerStats(i)
+		w.Add(&ws)
+	}
+	return w
 }
 
 // logFlowHealth logs each flow listener's totals, and each exporter's at
@@ -415,17 +427,17 @@ func (s *Sensor) Stop() error {
 }
 
 // logTotals records what the sensor saw over its life, as the source (NIC
-// counters) and the workers counted it, so drops show as a difference.
+// counters) and the workers counted it, so drops show as a difference;
+// flow records are counted apart, as they never pass the NIC.
 func (s *Sensor) logTotals() {
-	var w ring.Stats
-	for i := range s.workers {
-		ws := s.agg.WorkerStats(i)
-		w.Add(&ws)
-	}
+	w := s.pipeStats()
 	ev := s.log.Info().Uint64("packets", w.Packets).Uint64("bytes", w.Bytes).
 		Uint64("decode_errors", w.DecodeErrors).Uint64("other_packets", w.OtherPackets).
 		Uint64("hosts_dropped", w.HostsDropped).Uint64("flushes_skipped", w.FlushesSkipped).
 		Int("hosts", s.agg.Stats().Hosts)
+	if len(s.flowWs) > 0 {
+		ev = ev.Uint64("flow_packets", w.FlowPackets).Uint64("flow_bytes", w.FlowBytes)
+	}
 	if s.src != nil {
 		var q capture.QueueStats
 		for _, qs := range s.src.Stats() {

@@ -1,11 +1,14 @@
 package sensor
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/netip"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -96,11 +99,14 @@ func TestSensorLivePcapSource(t *testing.T) {
 	}
 }
 
+// A flow-only sensor counts records into the hosts and its log shows that
+// traffic: in the summaries' rates and apart from capture in the totals.
 func TestSensorFlowListener(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Capture.Source = SourceNone
 	cfg.Flow.Listeners = []flow.ListenerConfig{{Listen: "127.0.0.1:0", Protocol: "netflow"}}
-	s, err := New(cfg, Options{Log: zerolog.Nop()})
+	var logs lockedBuffer
+	s, err := New(cfg, Options{Log: zerolog.New(&logs), SummaryEvery: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,15 +132,63 @@ func TestSensorFlowListener(t *testing.T) {
 	for time.Now().Before(deadline) && inPackets(s.Aggregator(), victim) < datagrams*50 {
 		time.Sleep(20 * time.Millisecond)
 	}
+	if got := inPackets(s.Aggregator(), victim); got != datagrams*50 {
+		t.Errorf("victim in packets = %d, want %d", got, datagrams*50)
+	}
+	// The summary after the records reached the aggregator shows them.
+	var shown map[string]any
+	for deadline := time.Now().Add(5 * time.Second); shown == nil && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, rec := range logs.records(t, "traffic summary") {
+			if rec["pps"].(float64) > 0 {
+				shown = rec
+			}
+		}
+	}
 	if err := s.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	if got := inPackets(s.Aggregator(), victim); got != datagrams*50 {
-		t.Errorf("victim in packets = %d, want %d", got, datagrams*50)
+	if shown == nil {
+		t.Error("no traffic summary showed the flow records' packets")
+	} else if shown["flow_pps"] != shown["pps"] {
+		t.Errorf("summary %v: flow_pps differs from pps with flows the only source", shown)
 	}
 	if st := s.FlowStats(); len(st) != 1 || st[0].Records != datagrams {
 		t.Errorf("flow stats = %+v, want %d records", st, datagrams)
 	}
+	totals := logs.records(t, "sensor totals")
+	if len(totals) != 1 || totals[0]["flow_packets"] != float64(datagrams*50) || totals[0]["packets"] != 0.0 {
+		t.Errorf("sensor totals = %v, want flow_packets %d and no captured packets", totals, datagrams*50)
+	}
+}
+
+// lockedBuffer collects a sensor's JSON log lines from its goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// records are the logged objects with message msg.
+func (l *lockedBuffer) records(t *testing.T, msg string) []map[string]any {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []map[string]any
+	for line := range bytes.Lines(l.b.Bytes()) {
+		var rec map[string]any
+		if err := json.Unmarshal(line, &rec); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if rec["message"] == msg {
+			out = append(out, rec)
+		}
+	}
+	return out
 }
 
 func TestSensorRejectsNoneWithoutListeners(t *testing.T) {

@@ -43,7 +43,7 @@ type Stats struct {
 	OtherBytes   uint64
 	V4Blocks     int    // 256-host IPv4 blocks allocated (32 KiB each)
 	V4Full       uint64 // host packet counts dropped: max_ipv4_blocks reached
-	V6Entries    int    // IPv6 slots in use
+	V6Entries    int    // IPv6 slots holding a host, idle or not: slots are reused, never emptied
 	V6Evicted    uint64 // idle IPv6 slots reused for another host
 	V6Full       uint64 // host packet counts dropped: no free or idle slot within the probe limit
 	NewFlows     uint64 // flow cache misses (flows first seen within the idle timeout)

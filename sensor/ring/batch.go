@@ -14,6 +14,8 @@ import (
 type Stats struct {
 	Packets        uint64 // frames received
 	Bytes          uint64 // bytes of frames received
+	FlowPackets    uint64 // packets of flow records counted, sampling rate applied
+	FlowBytes      uint64
 	OtherPackets   uint64 // IP packets to and from no monitored network
 	OtherBytes     uint64
 	DecodeErrors   uint64 // frames skipped by the decoder, every kind
@@ -30,6 +32,8 @@ type Stats struct {
 func (s *Stats) Add(o *Stats) {
 	s.Packets += o.Packets
 	s.Bytes += o.Bytes
+	s.FlowPackets += o.FlowPackets
+	s.FlowBytes += o.FlowBytes
 	s.OtherPackets += o.OtherPackets
 	s.OtherBytes += o.OtherBytes
 	s.DecodeErrors += o.DecodeErrors
