@@ -31,10 +31,8 @@ type worker struct {
 	firstNs int64 // time of the first packet counted
 	lastNs  int64 // time of the last packet counted
 
-	stats   ring.Stats    // since the last Final batch that went out
-	pending []hosts.Delta // flushed from the table, not yet in a batch
-	sent    int           // how much of pending went out
-	flow    *flowTap      // replay only: flow exports inside the capture
+	stats ring.Stats // since the last Final batch that went out
+	flow  *flowTap   // replay only: flow exports inside the capture
 	// onPacketTime is set once frames carry their own time (files): from
 	// then on only packet time closes ticks, never the clock, and
 	// packetClock (if set) follows it for the aggregator's lateness.
@@ -62,7 +60,6 @@ func newWorker(id int, q capture.Queue, table *hosts.Table, sampler *sample.Samp
 		sampler: sampler,
 		pipe:    pipe,
 		tickNs:  tickNs,
-		pending: make([]hosts.Delta, 0, 4096),
 		stop:    stop,
 	}
 }
@@ -154,8 +151,8 @@ func (w *worker) process(frames []capture.Frame, now int64) {
 }
 
 // closeTick hands the open tick to the aggregator and opens the one ending
-// at next. When the aggregator holds every batch, nothing is lost: hosts
-// stay in the table (or in pending) and go out with a later tick.
+// at next. When the aggregator holds every batch, nothing is lost: the
+// hosts not sent stay in the table and go out with a later tick.
 func (w *worker) closeTick(next int64) {
 	if w.flow != nil {
 		w.flow.col.Tick(w.tickEnd) // spread shares due in this tick
@@ -164,13 +161,10 @@ func (w *worker) closeTick(next int64) {
 	w.tickEnd = next
 }
 
-// send moves the table's deltas, samples and stats into batches for the
-// tick ending at end, the last one Final.
+// send flushes the table's deltas straight into batches for the tick ending
+// at end (no copy between), then the samples and stats in the last one,
+// marked Final.
 func (w *worker) send(end int64) {
-	if w.sent == len(w.pending) { // nothing left over from an earlier tick
-		w.pending = w.table.Flush(w.pending[:0])
-		w.sent = 0
-	}
 	for {
 		b := w.pipe.Get()
 		if b == nil {
@@ -178,10 +172,8 @@ func (w *worker) send(end int64) {
 			return
 		}
 		b.TickEnd = end
-		k := min(b.Room(), len(w.pending)-w.sent)
-		b.Deltas = append(b.Deltas, w.pending[w.sent:w.sent+k]...)
-		w.sent += k
-		if w.sent < len(w.pending) {
+		var all bool
+		if b.Deltas, all = w.table.FlushRoom(b.Deltas); !all {
 			w.pipe.Send(b)
 			continue
 		}

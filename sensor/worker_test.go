@@ -114,6 +114,7 @@ func TestWorkerSteadyStateDoesNotAllocate(t *testing.T) {
 func TestWorkerCountsExactly(t *testing.T) {
 	frames := v4Frames(1000)
 	w, pipe := benchWorker(t, frames, []string{"198.51.0.0/16"}, 1024)
+	w.q.(*memQueue).gap = 10_000 // 100 kpps of packet time
 	var got ring.Stats
 	var delta uint64
 	take := func() {
@@ -134,6 +135,45 @@ func TestWorkerCountsExactly(t *testing.T) {
 	take()
 	if got.Packets != polls*64 || delta != polls*64 {
 		t.Errorf("worker sent %d packets in stats and %d in deltas, want %d", got.Packets, delta, polls*64)
+	}
+}
+
+// A worker whose batches the aggregator holds (a small pipe, drained only
+// now and then) sends some ticks in parts or not at all, and still loses no
+// packet: hosts not sent keep counting in the table until a batch is free.
+func TestWorkerLosesNothingWhenBatchesRunOut(t *testing.T) {
+	frames := v4Frames(1000)
+	w, _ := benchWorker(t, frames, []string{"198.51.0.0/16"}, 1024)
+	w.q.(*memQueue).gap = 10_000 // 100 kpps: 10,000 packets a tick, to ~1000 hosts
+	pipe := ring.NewPipe(0, 2, 16) // 32 deltas in flight at most
+	w.pipe = pipe
+	var got ring.Stats
+	var delta uint64
+	take := func() {
+		for b := pipe.Pop(); b != nil; b = pipe.Pop() {
+			got.Add(&b.Stats)
+			for _, d := range b.Deltas {
+				delta += d.In.Packets[hosts.Total]
+			}
+			pipe.Recycle(b)
+		}
+	}
+	const polls = 5000 // 32 ticks of packet time
+	for i := range polls {
+		_ = w.poll(packetTime{})
+		if i%7 == 0 {
+			take()
+		}
+	}
+	for range 100 { // the last tick, in as many parts as it takes (~30)
+		w.finish()
+		take()
+	}
+	if got.FlushesSkipped == 0 {
+		t.Fatal("no tick found the pipe full: the test misses its case")
+	}
+	if delta != polls*64 || got.Packets != polls*64 {
+		t.Errorf("worker sent %d packets in deltas and %d in stats, want %d", delta, got.Packets, polls*64)
 	}
 }
 
