@@ -33,7 +33,7 @@ func (q *memQueue) Recv(fs []capture.Frame) (int, error) {
 			q.next = 0
 		}
 		q.now += q.gap
-		fs[i] = capture.Frame{Data: d, WireLen: uint32(len(d)), TimeNs: q.now}
+		fs[i].Set(d, uint32(len(d)), q.now)
 	}
 	return len(fs), nil
 }
@@ -144,7 +144,7 @@ func TestWorkerCountsExactly(t *testing.T) {
 func TestWorkerLosesNothingWhenBatchesRunOut(t *testing.T) {
 	frames := v4Frames(1000)
 	w, _ := benchWorker(t, frames, []string{"198.51.0.0/16"}, 1024)
-	w.q.(*memQueue).gap = 10_000 // 100 kpps: 10,000 packets a tick, to ~1000 hosts
+	w.q.(*memQueue).gap = 10_000   // 100 kpps: 10,000 packets a tick, to ~1000 hosts
 	pipe := ring.NewPipe(0, 2, 16) // 32 deltas in flight at most
 	w.pipe = pipe
 	var got ring.Stats

@@ -194,7 +194,7 @@ func (q *queue) Recv(frames []capture.Frame) (int, error) {
 			t = &q.benign[q.rng.IntN(len(q.benign))]
 		}
 		data := t.render(q.arena[i*slotSize:(i+1)*slotSize:(i+1)*slotSize], q.rng)
-		frames[i] = capture.Frame{Data: data, WireLen: uint32(max(len(data), 60)), TimeNs: q.lastNs + step*int64(i+1)}
+		frames[i].Set(data, uint32(max(len(data), 60)), q.lastNs+step*int64(i+1))
 		bytes += uint64(len(data))
 	}
 	if n > 0 {

@@ -26,7 +26,7 @@ func (q *Queue) Recv(frames []capture.Frame) (int, error) {
 	fs := frames[:n]
 	for i := range fs {
 		data, wire := q.rx.Packet(i)
-		fs[i] = capture.Frame{Data: data, WireLen: wire}
+		fs[i].Set(data, wire, 0)
 	}
 	return n, nil
 }

@@ -134,7 +134,7 @@ func (q *queue) Recv(frames []capture.Frame) (int, error) {
 			q.passFirst, q.passMax, q.passStarted = ts, ts, true
 		}
 		q.passMax = max(q.passMax, ts)
-		frames[n] = capture.Frame{Data: buf, WireLen: q.heldWire, TimeNs: ts + q.shift}
+		frames[n].Set(buf, q.heldWire, ts+q.shift)
 		bytes += uint64(q.heldWire)
 		n++
 	}
