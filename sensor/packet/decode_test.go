@@ -163,14 +163,17 @@ func patch(f packettest.Frame, fn func(b []byte)) []byte {
 	return b
 }
 
-func TestDecodeErrors(t *testing.T) {
+type errorCase struct {
+	name  string
+	frame []byte
+	want  packet.ErrKind
+}
+
+// errorCases are frames the decoder must skip, and why (also fuzz seeds).
+func errorCases() []errorCase {
 	syn4 := packettest.Frame{Src: v4a, Dst: v4b, Proto: 6, TCPFlags: packet.TCPSyn}
 	syn6 := packettest.Frame{Src: v6a, Dst: v6b, Proto: 6, TCPFlags: packet.TCPSyn}
-	cases := []struct {
-		name  string
-		frame []byte
-		want  packet.ErrKind
-	}{
+	return []errorCase{
 		{"empty", nil, packet.ErrTruncated},
 		{"arp", packettest.Ethernet(packettest.EtherARP, 28), packet.ErrNonIP},
 		{"lldp", packettest.Ethernet(packettest.EtherLLDP, 40), packet.ErrNonIP},
@@ -198,6 +201,10 @@ func TestDecodeErrors(t *testing.T) {
 			binary.BigEndian.PutUint16(b[18:], 4)
 		}), packet.ErrTruncated},
 	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	cases := errorCases()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var d packet.Decoder
