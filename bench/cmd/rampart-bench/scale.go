@@ -21,8 +21,11 @@ func (e *env) settledRSS(tag, cfg, apiAddr string, want int) (float64, float64, 
 		return 0, 0, err
 	}
 	defer s.stop()
+	// With millions of hosts an aggregator tick takes seconds, and the count
+	// stands still while one runs: wait longer before calling it settled.
+	stillFor, limit := 3+want/(2<<20), 120+want/100_000
 	last, still := -1, 0
-	for i := 0; i < 120 && still < 3; i++ {
+	for i := 0; i < limit && still < stillFor; i++ {
 		time.Sleep(time.Second)
 		st, err := s.status()
 		if err != nil {
@@ -68,7 +71,7 @@ func scenarioScale(e *env) (*harness.Result, error) {
 		sizes = sizes[:len(sizes)-1]
 	}
 	r.Settings["source"] = "capture.source pcap (no DPDK, so no mbufs in the memory), a file of N 64-byte frames to N hosts of 10.0.0.0/8 replayed in a loop; reference: the same with a one-host file"
-	r.Settings["memory"] = "VmRSS of `rampart sensor` once the aggregator tracks all N hosts (or its count stopped growing for 3 s), minus the reference's; per host = difference / hosts"
+	r.Settings["memory"] = "VmRSS of `rampart sensor` once the aggregator tracks all N hosts (or its count stopped growing for 3 s plus 1 s per 2M hosts), minus the reference's; per host = difference / hosts"
 	r.Settings["sizes"] = fmt.Sprint(sizes)
 	one := filepath.Join(e.work, "hosts-1.pcap")
 	if err := writeTrace(one, 1, 64); err != nil {
