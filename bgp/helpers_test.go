@@ -1,8 +1,6 @@
 package bgp
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/netip"
 	"sync"
 	"testing"
@@ -10,6 +8,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/rampartnet/rampart/internal/logging/logtest"
 	"github.com/rampartnet/rampart/sensor/detect"
 )
 
@@ -17,32 +16,6 @@ var (
 	testOwn       = []netip.Prefix{pfx("198.51.100.0/24"), pfx("203.0.113.0/24"), pfx("2001:db8:100::/48")}
 	testWhitelist = []netip.Prefix{pfx("198.51.100.53/32")}
 )
-
-// syncBuffer collects log lines from the worker and the test goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-// lines are the JSON log lines with message msg.
-func (s *syncBuffer) lines(msg string) []map[string]any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []map[string]any
-	for _, l := range bytes.Split(s.b.Bytes(), []byte("\n")) {
-		var m map[string]any
-		if json.Unmarshal(l, &m) == nil && m["message"] == msg {
-			out = append(out, m)
-		}
-	}
-	return out
-}
 
 // testClock is a settable time source.
 type testClock struct {
@@ -73,9 +46,9 @@ func dryConfig() Config {
 }
 
 // newDry starts a dry-run speaker on a test clock; it stops at cleanup.
-func newDry(t testing.TB, cfg Config, clk *testClock) (*Speaker, *syncBuffer) {
+func newDry(t testing.TB, cfg Config, clk *testClock) (*Speaker, *logtest.Buffer) {
 	t.Helper()
-	buf := &syncBuffer{}
+	buf := &logtest.Buffer{}
 	s, err := New(zerolog.New(buf), cfg, testOwn, testWhitelist)
 	if err != nil {
 		t.Fatalf("New: %v", err)

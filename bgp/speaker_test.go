@@ -162,7 +162,7 @@ func TestReplaceAndWithdraw(t *testing.T) {
 	}
 	s.Stop()
 	var got []string
-	for _, l := range buf.lines("dry run: update not sent") {
+	for _, l := range buf.Records(t, "dry run: update not sent") {
 		got = append(got, strings.Fields(l["update"].(string))[0]+" "+l["id"].(string))
 	}
 	want := []string{"announce a", "announce b", "withdraw b", "announce b", "withdraw b"}
@@ -209,7 +209,7 @@ func TestDryRunGolden(t *testing.T) {
 	}
 	s2.Stop()
 	var b strings.Builder
-	for _, l := range append(buf.lines("dry run: update not sent"), buf2.lines("dry run: update not sent")...) {
+	for _, l := range append(buf.Records(t, "dry run: update not sent"), buf2.Records(t, "dry run: update not sent")...) {
 		b.WriteString(l["update"].(string) + "\n")
 	}
 	golden := filepath.Join("testdata", "dryrun.golden")

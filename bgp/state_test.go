@@ -115,7 +115,7 @@ func TestSensorRestartDryRun(t *testing.T) {
 		t.Fatalf("Stats restored %d expired %d, want 1 and 1", st.Restored, st.Expired)
 	}
 	s2.Stop()
-	if got := buf.lines("dry run: update not sent"); len(got) != 1 || !strings.Contains(got[0]["update"].(string), "198.51.100.2/32") {
+	if got := buf.Records(t, "dry run: update not sent"); len(got) != 1 || !strings.Contains(got[0]["update"].(string), "198.51.100.2/32") {
 		t.Fatalf("re-announced %v, want the blackhole route only", got)
 	}
 	recs, err := loadState(cfg.StateFile)

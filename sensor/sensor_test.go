@@ -1,19 +1,17 @@
 package sensor
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"net"
 	"net/netip"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/rampartnet/rampart/internal/logging/logtest"
 	"github.com/rampartnet/rampart/sensor/aggregate"
 	"github.com/rampartnet/rampart/sensor/capture"
 	"github.com/rampartnet/rampart/sensor/detect"
@@ -105,7 +103,7 @@ func TestSensorFlowListener(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Capture.Source = SourceNone
 	cfg.Flow.Listeners = []flow.ListenerConfig{{Listen: "127.0.0.1:0", Protocol: "netflow"}}
-	var logs lockedBuffer
+	var logs logtest.Buffer
 	s, err := New(cfg, Options{Log: zerolog.New(&logs), SummaryEvery: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +136,7 @@ func TestSensorFlowListener(t *testing.T) {
 	// The summary after the records reached the aggregator shows them.
 	var shown map[string]any
 	for deadline := time.Now().Add(5 * time.Second); shown == nil && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		for _, rec := range logs.records(t, "traffic summary") {
+		for _, rec := range logs.Records(t, "traffic summary") {
 			if rec["pps"].(float64) > 0 {
 				shown = rec
 			}
@@ -155,40 +153,10 @@ func TestSensorFlowListener(t *testing.T) {
 	if st := s.FlowStats(); len(st) != 1 || st[0].Records != datagrams {
 		t.Errorf("flow stats = %+v, want %d records", st, datagrams)
 	}
-	totals := logs.records(t, "sensor totals")
+	totals := logs.Records(t, "sensor totals")
 	if len(totals) != 1 || totals[0]["flow_packets"] != float64(datagrams*50) || totals[0]["packets"] != 0.0 {
 		t.Errorf("sensor totals = %v, want flow_packets %d and no captured packets", totals, datagrams*50)
 	}
-}
-
-// lockedBuffer collects a sensor's JSON log lines from its goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-// records are the logged objects with message msg.
-func (l *lockedBuffer) records(t *testing.T, msg string) []map[string]any {
-	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []map[string]any
-	for line := range bytes.Lines(l.b.Bytes()) {
-		var rec map[string]any
-		if err := json.Unmarshal(line, &rec); err != nil {
-			t.Fatalf("log line %q: %v", line, err)
-		}
-		if rec["message"] == msg {
-			out = append(out, rec)
-		}
-	}
-	return out
 }
 
 func TestSensorRejectsNoneWithoutListeners(t *testing.T) {
