@@ -15,8 +15,8 @@ func (t *Table) Flush(dst []Delta) []Delta {
 
 // FlushRoom is Flush into dst's spare capacity only, so that a worker can
 // write deltas straight into a hand-off batch: it reports whether every
-// host went out. Hosts that did not stay listed with their counts, which
-// keep growing until a later call emits them.
+// host went out. Hosts that did not fit stay listed with their counts,
+// which keep growing until a later call emits them.
 func (t *Table) FlushRoom(dst []Delta) ([]Delta, bool) {
 	return t.flush(dst, cap(dst)-len(dst))
 }
