@@ -34,22 +34,32 @@ func (t *Table) flush(dst []Delta, room int) ([]Delta, bool) {
 		return dst, false
 	}
 	i := 0
+	var x byte
 	for ; i < len(t.touched4) && room > 0; i++ {
+		// Hosts are listed in the order of their first packet, so their
+		// lines are scattered: load one flushLookahead hosts ahead, and its
+		// miss overlaps the emits between.
+		if j := i + flushLookahead; j < len(t.touched4) {
+			x += byte(t.host4(t.touched4[j])[dirIn].packets[Total])
+		}
 		a := t.touched4[i]
-		n := t.v4.lookup(a)
-		off := a - n.first
-		dst, room = emit(dst, room, &n.blocks[off>>8][off&0xff], key4(a))
+		dst, room = emit(dst, room, t.host4(a), key4(a))
 	}
+	t.sink += x
 	t.touched4 = t.touched4[:copy(t.touched4, t.touched4[i:])]
 	if len(t.touched4) != 0 {
 		return dst, false
 	}
-	i = 0
+	i, x = 0, 0
 	for ; i < len(t.touched6) && room > 0; i++ {
+		if j := i + flushLookahead; j < len(t.touched6) {
+			x += byte(t.hosts6.slots[t.touched6[j]].c[dirIn].packets[Total])
+		}
 		s := &t.hosts6.slots[t.touched6[i]]
 		dst, room = emit(dst, room, &s.c, key6(s.key))
 	}
 	t.touched6 = t.touched6[:copy(t.touched6, t.touched6[i:])]
+	t.sink += x
 	return dst, len(t.touched6) == 0
 }
 
@@ -59,12 +69,29 @@ func emit(dst []Delta, room int, hc *hostCounters, k Key) ([]Delta, int) {
 	if !hc.pending() {
 		return dst, room
 	}
-	dst = append(dst, Delta{Key: k})
-	d := &dst[len(dst)-1]
+	n := len(dst)
+	if n == cap(dst) {
+		dst = append(dst, Delta{})
+	}
+	// Every field written once, in place: a composite literal would be
+	// built on the stack and copied.
+	dst = dst[:n+1]
+	d := &dst[n]
+	d.Key = k
 	hc[dirIn].export(&d.In)
 	hc[dirOut].export(&d.Out)
 	*hc = hostCounters{}
 	return dst, room - 1
+}
+
+// flushLookahead is how many hosts ahead flush loads a host's counters.
+const flushLookahead = 8
+
+// host4 returns the counters of listed IPv4 host a: its block exists.
+func (t *Table) host4(a uint32) *hostCounters {
+	n := t.v4.lookup(a)
+	off := a - n.first
+	return &n.blocks[off>>8][off&0xff]
 }
 
 // key4 maps IPv4 host a into IPv6 (::ffff:a.b.c.d).
