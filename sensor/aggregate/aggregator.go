@@ -327,9 +327,8 @@ func (a *Aggregator) lookup(d *hosts.Delta, h, s uint64) uint32 {
 // add counts one delta of tracked host e into the open tick.
 func (a *Aggregator) add(e uint32, d *hosts.Delta) {
 	pg, i := a.t.pages[e>>pageBits], e&pageMask
-	m, tot := &pg.meta[i], &pg.tot[i]
-	addCounters(&tot[In], &d.In)
-	addCounters(&tot[Out], &d.Out)
+	m := &pg.meta[i]
+	addBoth(&pg.tot[i], d)
 	lg := a.openLog
 	if m.lastTick != a.open {
 		m.lastTick = a.open
@@ -346,8 +345,7 @@ func (a *Aggregator) add(e uint32, d *hosts.Delta) {
 		a.logLen++
 	} else {
 		le := &lg.entries[m.entry]
-		le.c.addDelta(In, &d.In)
-		le.c.addDelta(Out, &d.Out)
+		le.c.add(d)
 	}
 	a.addGroups(&m.groups, d)
 }

@@ -38,10 +38,7 @@ func newGroupState(buckets int) groupState {
 	return groupState{ring: make([]sums, buckets)}
 }
 
-func (g *groupState) add(d *hosts.Delta) {
-	addCounters(&g.tick[In], &d.In)
-	addCounters(&g.tick[Out], &d.Out)
-}
+func (g *groupState) add(d *hosts.Delta) { addBoth(&g.tick, d) }
 
 // close moves the open tick t into the window.
 func (g *groupState) close(t int64) {

@@ -75,18 +75,35 @@ type counts struct {
 
 func sat32(v uint64) uint32 { return uint32(min(v, math.MaxUint32)) }
 
-// addDelta adds one direction of a worker's delta.
-func (c *counts) addDelta(d Dir, x *hosts.Counters) {
-	n := &c.n[d]
-	for m := range hosts.NumMetrics {
-		n[m] = sat32(uint64(n[m]) + x.Packets[m])
+// The four functions below are most of what a tick costs per host (see
+// floor_test.go): each has an AVX-512 form (kernels_amd64.s), used when the
+// CPU has one, and the Go form beside it, which is the specification the
+// kernel tests compare it to.
+
+// addBoth adds both directions of x to dst (host totals, group ticks).
+func addBoth(dst *[NumDirs]hosts.Counters, x *hosts.Delta) {
+	if useAVX512 {
+		addBothAVX512(dst, x)
+		return
 	}
-	n[slotFlows] = sat32(uint64(n[slotFlows]) + x.Flows)
-	c.bytes[d] += x.Bytes[hosts.Total]
+	addBothGo(dst, x)
+}
+
+func addBothGo(dst *[NumDirs]hosts.Counters, x *hosts.Delta) {
+	addCounters(&dst[In], &x.In)
+	addCounters(&dst[Out], &x.Out)
 }
 
 // set makes c the narrow form of one delta.
 func (c *counts) set(x *hosts.Delta) {
+	if useAVX512 {
+		setAVX512(c, x)
+		return
+	}
+	c.setGo(x)
+}
+
+func (c *counts) setGo(x *hosts.Delta) {
 	for d, xc := range [NumDirs]*hosts.Counters{&x.In, &x.Out} {
 		n := &c.n[d]
 		for m := range hosts.NumMetrics {
@@ -97,7 +114,36 @@ func (c *counts) set(x *hosts.Delta) {
 	}
 }
 
+// add adds a further delta of the same host and tick.
+func (c *counts) add(x *hosts.Delta) {
+	if useAVX512 {
+		addAVX512(c, x)
+		return
+	}
+	c.addGo(x)
+}
+
+func (c *counts) addGo(x *hosts.Delta) {
+	for d, xc := range [NumDirs]*hosts.Counters{&x.In, &x.Out} {
+		n := &c.n[d]
+		for m := range hosts.NumMetrics {
+			n[m] = sat32(uint64(n[m]) + xc.Packets[m])
+		}
+		n[slotFlows] = sat32(uint64(n[slotFlows]) + xc.Flows)
+		c.bytes[d] += xc.Bytes[hosts.Total]
+	}
+}
+
+// sub takes c out of the window sums s.
 func (s *sums) sub(c *counts) {
+	if useAVX512 {
+		subAVX512(s, c)
+		return
+	}
+	s.subGo(c)
+}
+
+func (s *sums) subGo(c *counts) {
 	for d := range NumDirs {
 		for i, v := range c.n[d] {
 			s[d][i] -= uint64(v)
@@ -109,6 +155,14 @@ func (s *sums) sub(c *counts) {
 // addRaise adds c to s and lifts the peak p to the new sums where they are
 // higher: one pass over the host's window for a busy tick.
 func (s *sums) addRaise(c, p *counts) {
+	if useAVX512 {
+		addRaiseAVX512(s, c, p)
+		return
+	}
+	s.addRaiseGo(c, p)
+}
+
+func (s *sums) addRaiseGo(c, p *counts) {
 	for d := range NumDirs {
 		for i, v := range c.n[d] {
 			x := s[d][i] + uint64(v)
