@@ -379,9 +379,9 @@ func (a *Aggregator) allTick() [NumDirs]hosts.Counters {
 
 // track sets up a host seen for the first time.
 func (a *Aggregator) track(e uint32) {
-	m, w := a.t.at(e), a.t.win(e)
-	m.lastTick, w.mark = freeTick+1, freeTick+1
-	w.epoch = a.epoch
+	m, mk := a.t.at(e), a.t.mark(e)
+	m.lastTick, mk.mark = freeTick+1, freeTick+1
+	mk.epoch = a.epoch
 	for p := range a.parts {
 		g := a.classify(p, m.key)
 		m.groups[p] = g
@@ -417,8 +417,8 @@ func (a *Aggregator) closeTick(t int64) {
 	firstAfterReset := t == a.resetTick+1
 	for i := range old.entries {
 		le := &old.entries[i]
+		a.mark(le.host, t)
 		w := a.t.win(le.host)
-		a.mark(w, le.host, t)
 		w.sum.sub(&le.c)
 		if firstAfterReset {
 			a.t.peak(le.host).raise(&w.sum)
@@ -428,8 +428,8 @@ func (a *Aggregator) closeTick(t int64) {
 	old.entries = old.entries[:0]
 	for i := range cur.entries {
 		le := &cur.entries[i]
+		a.mark(le.host, t)
 		w := a.t.win(le.host)
-		a.mark(w, le.host, t)
 		w.sum.addRaise(&le.c, a.t.peak(le.host))
 	}
 	if len(a.parts) > 0 {
@@ -448,19 +448,20 @@ func (a *Aggregator) closeTick(t int64) {
 // mark lists a host as changed in tick t, once, and brings its peak into the
 // current epoch: a host untouched since ResetPeaks kept its rate through the
 // ticks since, so that rate is its peak so far unless no tick has closed yet.
-func (a *Aggregator) mark(w *hostWin, e uint32, t int64) {
-	if w.mark == t {
+func (a *Aggregator) mark(e uint32, t int64) {
+	mk := a.t.mark(e)
+	if mk.mark == t {
 		return
 	}
-	w.mark = t
+	mk.mark = t
 	a.changed = append(a.changed, e)
-	if w.epoch != a.epoch {
-		w.epoch = a.epoch
+	if mk.epoch != a.epoch {
+		mk.epoch = a.epoch
 		pk := a.t.peak(e)
 		a.t.maxPeak(e).lift(pk)
 		*pk = counts{}
 		if t > a.resetTick+1 {
-			pk.raise(&w.sum)
+			pk.raise(&a.t.win(e).sum)
 		}
 	}
 }

@@ -6,8 +6,8 @@ import (
 
 // A tracked host's state is split by when a tick touches it, each part in its
 // own array of the page (table.go): applying a delta touches hostMeta and the
-// totals, closing a tick touches hostWin (and the peak for hosts with
-// traffic in it), and the all-time peak is folded in only when a new peak
+// totals, closing a tick touches hostMark and hostWin (and the peak for
+// hosts with traffic in it), and the all-time peak is folded in only when a new peak
 // epoch starts. The window itself lives in the tick logs; a host keeps only
 // the running sums over it, so an idle host costs nothing per tick.
 
@@ -19,9 +19,15 @@ type hostMeta struct {
 	groups   [MaxPartitions]uint16 // group per partition, resolved when first seen
 }
 
-// hostWin is what closing a tick reads and writes for every changed host.
+// hostWin is the window sums, read and written at each close that changes
+// them: 128 bytes, two whole lines (see page).
 type hostWin struct {
-	sum   sums   // over the window
+	sum sums
+}
+
+// hostMark is what closing a tick checks first for every changed host. Kept
+// apart from hostWin, it would make each window visit touch a third line.
+type hostMark struct {
 	mark  int64  // last tick this host was in the changed list
 	epoch uint32 // peak epoch the peak belongs to
 }
@@ -53,8 +59,8 @@ func (v HostView) Rate(d Dir, s Series) uint64 {
 
 // Peak is the highest Rate of s at any tick close since ResetPeaks.
 func (v HostView) Peak(d Dir, s Series) uint64 {
-	if w := v.a.t.win(v.e); w.epoch != v.a.epoch {
-		return v.a.stalePeak(w, d, s)
+	if v.a.t.mark(v.e).epoch != v.a.epoch {
+		return v.a.stalePeak(v.a.t.win(v.e), d, s)
 	}
 	return v.a.perSec.rate(s, v.a.t.peak(v.e).slot(d, seriesSlot[s]))
 }

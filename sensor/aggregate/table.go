@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"math/rand/v2"
+	"unsafe"
 
 	"github.com/rampartnet/rampart/sensor/hosts"
 )
@@ -21,10 +22,17 @@ const (
 type page struct {
 	meta  [pageSize]hostMeta
 	tot   [pageSize][NumDirs]hosts.Counters
-	win   [pageSize]hostWin
+	win   [pageSize]hostWin // 64-byte aligned: the arrays before it are whole lines
+	mark  [pageSize]hostMark
 	peak  [pageSize]counts // see host.go
 	maxPk [pageSize]counts // all-time peak of earlier epochs
 }
+
+// Each host's window sums are two whole lines (a page is page-aligned).
+var (
+	_ = [1]struct{}{}[unsafe.Sizeof(hostWin{})-128]
+	_ = [1]struct{}{}[unsafe.Offsetof(page{}.win)%64]
+)
 
 // table holds the tracked hosts: a slab of host entries in pages and an
 // open-addressing index (linear probing, load <= 1/2, backward-shift delete)
@@ -52,6 +60,8 @@ func (t *table) at(i uint32) *hostMeta { return &t.pages[i>>pageBits].meta[i&pag
 func (t *table) tot(i uint32) *[NumDirs]hosts.Counters { return &t.pages[i>>pageBits].tot[i&pageMask] }
 
 func (t *table) win(i uint32) *hostWin { return &t.pages[i>>pageBits].win[i&pageMask] }
+
+func (t *table) mark(i uint32) *hostMark { return &t.pages[i>>pageBits].mark[i&pageMask] }
 
 func (t *table) peak(i uint32) *counts { return &t.pages[i>>pageBits].peak[i&pageMask] }
 
@@ -148,6 +158,7 @@ func (t *table) remove(e uint32) {
 	*hp = hostMeta{}
 	*t.tot(e) = [NumDirs]hosts.Counters{}
 	*t.win(e) = hostWin{}
+	*t.mark(e) = hostMark{}
 	*t.peak(e) = counts{}
 	*t.maxPeak(e) = counts{}
 	t.free = append(t.free, e)
