@@ -150,14 +150,17 @@ func TestGoForms(t *testing.T) {
 		t.Skip("the Go forms are what every test here runs")
 	}
 	setAVX512Use(t, false)
-	for name, test := range map[string]func(*testing.T){
-		"RatesOverWindow":          TestRatesOverWindow,
-		"Peaks":                    TestPeaks,
-		"PeaksMatchModel":          TestPeaksMatchModel,
-		"WorkersMergeAndLateBatch": TestWorkersMergeAndLateBatches,
-		"HostBoundAndGroups":       TestHostBoundAndGroups,
-		"Deterministic":            TestDeterministic,
+	for _, tc := range []struct {
+		name string
+		test func(*testing.T)
+	}{
+		{"RatesOverWindow", TestRatesOverWindow},
+		{"Peaks", TestPeaks},
+		{"PeaksMatchModel", TestPeaksMatchModel},
+		{"WorkersMergeAndLateBatches", TestWorkersMergeAndLateBatches},
+		{"HostBoundAndGroups", TestHostBoundAndGroups},
+		{"Deterministic", TestDeterministic},
 	} {
-		t.Run(name, test)
+		t.Run(tc.name, tc.test)
 	}
 }
