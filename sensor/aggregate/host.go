@@ -7,9 +7,9 @@ import (
 // A tracked host's state is split by when a tick touches it, each part in its
 // own array of the page (table.go): applying a delta touches hostMeta and the
 // totals, closing a tick touches hostMark and hostWin (and the peak for
-// hosts with traffic in it), and the all-time peak is folded in only when a new peak
-// epoch starts. The window itself lives in the tick logs; a host keeps only
-// the running sums over it, so an idle host costs nothing per tick.
+// hosts with traffic in it), and the all-time peak is folded in only when a
+// new peak epoch starts. The window itself lives in the tick logs; a host
+// keeps only the running sums over it, so an idle host costs nothing per tick.
 
 // hostMeta is what applying a delta reads and writes, besides the totals.
 type hostMeta struct {
@@ -25,8 +25,8 @@ type hostWin struct {
 	sum sums
 }
 
-// hostMark is what closing a tick checks first for every changed host. Kept
-// apart from hostWin, it would make each window visit touch a third line.
+// hostMark is what closing a tick checks first for every changed host. It is
+// not in hostWin, where it would make each window visit touch a third line.
 type hostMark struct {
 	mark  int64  // last tick this host was in the changed list
 	epoch uint32 // peak epoch the peak belongs to

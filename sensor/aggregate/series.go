@@ -104,14 +104,8 @@ func (c *counts) set(x *hosts.Delta) {
 }
 
 func (c *counts) setGo(x *hosts.Delta) {
-	for d, xc := range [NumDirs]*hosts.Counters{&x.In, &x.Out} {
-		n := &c.n[d]
-		for m := range hosts.NumMetrics {
-			n[m] = sat32(xc.Packets[m])
-		}
-		n[slotFlows] = sat32(xc.Flows)
-		c.bytes[d] = xc.Bytes[hosts.Total]
-	}
+	*c = counts{}
+	c.addGo(x)
 }
 
 // add adds a further delta of the same host and tick.
